@@ -1,1 +1,9 @@
+//! Taquilla's integration tests: one binary, one module per concern.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod blobs;
+mod durability;
+mod mailer;
+mod server;
+mod store;

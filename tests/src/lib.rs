@@ -1,1 +1,10 @@
-//! Shared test support.
+//! Shared test support: the AWS emulator, the conformance suites of the
+//! ports, and `TestApp`. The tests themselves are in `it/`, one
+//! integration-test binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
+
+pub mod blob_suite;
+pub mod mail_suite;
+pub mod moto;
+pub mod store_suite;
