@@ -28,5 +28,7 @@
 
 pub mod blobs;
 pub mod clock;
+pub mod config;
 pub mod mailer;
+pub mod secrets;
 pub mod store;
