@@ -29,6 +29,10 @@
 pub mod blobs;
 pub mod clock;
 pub mod config;
+pub mod domain;
+pub mod keys;
 pub mod mailer;
+pub mod password;
 pub mod secrets;
+pub mod services;
 pub mod store;

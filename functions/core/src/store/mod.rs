@@ -14,6 +14,7 @@
 //! adapters cannot drift apart. `docs/store.md` describes the contract.
 
 pub mod apply;
+pub mod codec;
 pub mod cursor;
 mod item;
 pub mod schema;

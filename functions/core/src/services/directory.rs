@@ -1,0 +1,82 @@
+//! Reading instances and their configuration objects.
+
+use serde::de::DeserializeOwned;
+
+use super::ServiceError;
+use crate::domain::{Department, HelpTopic, Instance, InstanceId};
+use crate::keys;
+use crate::store::{ItemStore, Query, codec};
+
+/// Every instance of the deployment (the directory is small: one item per unit).
+pub async fn list_instances(store: &dyn ItemStore) -> Result<Vec<Instance>, ServiceError> {
+    let mut ids = Vec::new();
+    let mut query = Query::table(keys::DIRECTORY_PK).limit(1000);
+    loop {
+        let page = store.query(&query).await?;
+        for item in &page.items {
+            if let Some(slug) = item.sk().strip_prefix("I#")
+                && let Ok(id) = InstanceId::parse(slug)
+            {
+                ids.push(id);
+            }
+        }
+        match page.cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    let mut instances = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(crate::store::MAX_BATCH_GET_KEYS) {
+        let keys: Vec<_> = chunk.iter().map(keys::instance_config).collect();
+        for item in store.batch_get(&keys).await?.into_iter().flatten() {
+            instances.push(codec::decode(&item)?);
+        }
+    }
+    Ok(instances)
+}
+
+/// One instance's settings.
+pub async fn instance(store: &dyn ItemStore, id: &InstanceId) -> Result<Instance, ServiceError> {
+    let item = store
+        .get(&keys::instance_config(id))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("instance {id}")))?;
+    Ok(codec::decode(&item)?)
+}
+
+async fn objects<T: DeserializeOwned>(
+    store: &dyn ItemStore,
+    id: &InstanceId,
+    kind: &str,
+) -> Result<Vec<T>, ServiceError> {
+    let mut out = Vec::new();
+    let mut query = Query::table(keys::instance_pk(id))
+        .sk(keys::objects_of(kind))
+        .limit(1000);
+    loop {
+        let page = store.query(&query).await?;
+        for item in &page.items {
+            out.push(codec::decode(item)?);
+        }
+        match page.cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// The instance's departments, by id.
+pub async fn departments(
+    store: &dyn ItemStore,
+    id: &InstanceId,
+) -> Result<Vec<Department>, ServiceError> {
+    objects(store, id, crate::domain::DepartmentId::KIND).await
+}
+
+/// The instance's help topics, by id.
+pub async fn topics(
+    store: &dyn ItemStore,
+    id: &InstanceId,
+) -> Result<Vec<HelpTopic>, ServiceError> {
+    objects(store, id, crate::domain::TopicId::KIND).await
+}
