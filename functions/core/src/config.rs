@@ -123,7 +123,10 @@ impl Layer {
                     return Err(ConfigError {
                         key,
                         origin: origin.into(),
-                        message: format!("expected a string or a number, found {}", other.type_str()),
+                        message: format!(
+                            "expected a string or a number, found {}",
+                            other.type_str()
+                        ),
                     });
                 }
             };
@@ -147,8 +150,14 @@ pub enum StoreUrl {
 /// Where blobs are stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlobsUrl {
-    File { path: PathBuf },
-    S3 { bucket: String, prefix: String, aws: AwsTarget },
+    File {
+        path: PathBuf,
+    },
+    S3 {
+        bucket: String,
+        prefix: String,
+        aws: AwsTarget,
+    },
 }
 
 /// Where outbound mail goes.
@@ -210,7 +219,11 @@ impl fmt::Display for BlobsUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BlobsUrl::File { path } => write!(f, "file://{}", path.display()),
-            BlobsUrl::S3 { bucket, prefix, aws } => write!(f, "s3://{bucket}/{prefix} ({aws})"),
+            BlobsUrl::S3 {
+                bucket,
+                prefix,
+                aws,
+            } => write!(f, "s3://{bucket}/{prefix} ({aws})"),
         }
     }
 }
@@ -308,11 +321,12 @@ pub fn resolve(layers: &[Layer]) -> Result<Settings, ConfigError> {
         },
         Some(url) => parse_mail(url, &aws).map_err(|e| m.error("mail", e))?,
     };
-    let bind: IpAddr = m
-        .get("bind")
-        .unwrap_or("127.0.0.1")
-        .parse()
-        .map_err(|_| m.error("bind", "expected an IP address such as 127.0.0.1 or 0.0.0.0"))?;
+    let bind: IpAddr = m.get("bind").unwrap_or("127.0.0.1").parse().map_err(|_| {
+        m.error(
+            "bind",
+            "expected an IP address such as 127.0.0.1 or 0.0.0.0",
+        )
+    })?;
     let port: u16 = m
         .get("port")
         .unwrap_or("8080")
@@ -499,7 +513,12 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Layer {
-        Layer::from_env(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))).0
+        Layer::from_env(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+        .0
     }
 
     #[test]
@@ -537,7 +556,10 @@ mod tests {
     fn aws_urls_take_global_settings_and_their_own_overrides() {
         let s = resolve(&[env(&[
             ("TAQUILLA_STORE", "dynamodb://taquilla-prod"),
-            ("TAQUILLA_BLOBS", "s3://att-bucket/inst/a?endpoint=http://127.0.0.1:5000"),
+            (
+                "TAQUILLA_BLOBS",
+                "s3://att-bucket/inst/a?endpoint=http://127.0.0.1:5000",
+            ),
             ("TAQUILLA_MAIL", "ses://us-east-1"),
             ("TAQUILLA_AWS_REGION", "eu-south-2"),
         ])])
