@@ -1,0 +1,5 @@
+//! Handlers, one module per concern.
+
+pub mod blobs;
+pub mod health;
+pub mod home;
