@@ -4,11 +4,14 @@
 //! Adapters: `FsBlobs` (files under the data directory, with signed URLs the
 //! local server answers) and `S3Blobs` (S3, with presigned URLs).
 
+pub mod signed;
+
 use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 use thiserror::Error;
 
 /// Longest blob key, in bytes.
@@ -80,6 +83,44 @@ pub struct BlobMeta {
     pub sha256: String,
 }
 
+impl BlobMeta {
+    /// What a store records of `bytes` stored under `key` as `content_type`.
+    #[must_use]
+    pub fn of(key: &BlobKey, content_type: &str, bytes: &[u8]) -> Self {
+        Self {
+            key: key.clone(),
+            content_type: content_type.to_owned(),
+            size: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+        }
+    }
+}
+
+/// Lower-case hex SHA-256 of `bytes`, as recorded in [`BlobMeta::sha256`].
+#[must_use]
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Longest content type, in bytes.
+pub const MAX_CONTENT_TYPE_BYTES: usize = 255;
+
+/// Checks that a content type can travel in an HTTP header and a signed URL:
+/// non-empty, at most [`MAX_CONTENT_TYPE_BYTES`], printable ASCII and spaces only.
+pub fn validate_content_type(content_type: &str) -> Result<(), BlobError> {
+    if content_type.is_empty()
+        || content_type.len() > MAX_CONTENT_TYPE_BYTES
+        || !content_type
+            .bytes()
+            .all(|b| b == b' ' || b.is_ascii_graphic())
+    {
+        return Err(BlobError::InvalidUpload(format!(
+            "content type {content_type:?} is empty, too long or not printable ASCII"
+        )));
+    }
+    Ok(())
+}
+
 /// A blob with its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blob {
@@ -95,6 +136,49 @@ pub struct UploadSpec {
     pub size: u64,
     /// Lower-case hex SHA-256 of the content to upload.
     pub sha256: String,
+}
+
+impl UploadSpec {
+    /// Checks the declaration itself: a valid content type and a 64-digit
+    /// lower-case hex SHA-256.
+    pub fn validate(&self) -> Result<(), BlobError> {
+        validate_content_type(&self.content_type)?;
+        if self.sha256.len() != 64
+            || !self
+                .sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(BlobError::InvalidUpload(format!(
+                "sha256 {:?} is not 64 lower-case hex digits",
+                self.sha256
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks that an upload is exactly what was declared.
+    pub fn check(&self, content_type: &str, bytes: &[u8]) -> Result<(), BlobError> {
+        if content_type != self.content_type {
+            return Err(BlobError::InvalidUpload(format!(
+                "content type {content_type:?} differs from the declared {:?}",
+                self.content_type
+            )));
+        }
+        if bytes.len() as u64 != self.size {
+            return Err(BlobError::InvalidUpload(format!(
+                "{} bytes uploaded, {} declared",
+                bytes.len(),
+                self.size
+            )));
+        }
+        if sha256_hex(bytes) != self.sha256 {
+            return Err(BlobError::InvalidUpload(
+                "content does not match the declared sha256".to_owned(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A request a client can make without credentials until it expires.
@@ -195,5 +279,33 @@ mod tests {
         for bad in ["", "/a", "a/", "a//b", "a/../b", "./a", "a b", "a\\b", "ñ"] {
             assert!(BlobKey::parse(bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn upload_spec_checks_type_size_and_digest() {
+        let spec = UploadSpec {
+            content_type: "text/plain".into(),
+            size: 5,
+            sha256: sha256_hex(b"hello"),
+        };
+        assert_eq!(spec.validate(), Ok(()));
+        assert_eq!(spec.check("text/plain", b"hello"), Ok(()));
+        for (ct, body) in [
+            ("text/html", &b"hello"[..]),
+            ("text/plain", b"hell"),
+            ("text/plain", b"jello"),
+        ] {
+            assert!(matches!(
+                spec.check(ct, body),
+                Err(BlobError::InvalidUpload(_))
+            ));
+        }
+        let bad_digest = UploadSpec {
+            sha256: "ABC".into(),
+            ..spec.clone()
+        };
+        assert!(bad_digest.validate().is_err());
+        assert!(validate_content_type("text/plain\r\nX: y").is_err());
+        assert!(validate_content_type("").is_err());
     }
 }
