@@ -1,1 +1,75 @@
-//! placeholder
+//! The `taquilla` command: argument parsing, configuration, adapters, and
+//! one module per subcommand.
+
+pub mod args;
+pub mod commands;
+pub mod secrets;
+pub mod settings;
+pub mod wiring;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use taquilla_core::config::{ConfigError, LogFormat};
+use tracing_subscriber::EnvFilter;
+
+use crate::args::{Cli, Command};
+
+/// Exit status for a configuration error (sysexits' `EX_CONFIG`).
+const EXIT_CONFIG: u8 = 78;
+
+/// Runs the command line of this process.
+#[must_use]
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<ConfigError>().is_some() {
+                ExitCode::from(EXIT_CONFIG)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let serve_args = match &cli.command {
+        Command::Serve(args) => Some(args),
+        Command::Init(_) => None,
+    };
+    let (settings, unknown) = settings::load(&cli.config, serve_args)?;
+    init_logging(settings.log_format);
+    for name in unknown {
+        tracing::warn!(variable = %name, "unknown TAQUILLA_ environment variable ignored");
+    }
+    match cli.command {
+        Command::Serve(_) => commands::serve::run(settings).await,
+        Command::Init(args) => commands::init::run(settings, &args).await,
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("TAQUILLA_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (only possible in tests) keeps the first.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
