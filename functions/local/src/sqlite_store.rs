@@ -208,3 +208,6 @@ impl ItemStore for SqliteStore {
         self.write(Op::Transact(ops)).await
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,146 @@
+//! Adapter-specific tests; the contract itself is checked by the conformance
+//! suite in `taquilla-tests`.
+
+use std::sync::Arc;
+
+use taquilla_core::clock::ManualClock;
+use taquilla_core::store::{Index, SkCondition, TTL};
+
+use super::*;
+
+fn open(dir: &tempfile::TempDir) -> (SqliteStore, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::at_ms(1_000_000));
+    let store =
+        SqliteStore::open_with_clock(&dir.path().join("t.db"), clock.clone() as Arc<dyn Clock>)
+            .unwrap();
+    (store, clock)
+}
+
+fn item(pk: &str, sk: &str) -> Item {
+    Item::new(Key::new(pk, sk))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_conditional_puts_let_exactly_one_win_and_others_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    let mut tasks = Vec::new();
+    for n in 0..64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            // Every task races for "race"; each also writes its own item in
+            // the same batches, which must not be disturbed by the losers.
+            let won = store
+                .put(item("p", "race").with("n", n), Some(Condition::Absent))
+                .await;
+            store
+                .put(item("p", &format!("own{n:02}")), Some(Condition::Absent))
+                .await
+                .unwrap();
+            won.is_ok()
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        winners += usize::from(task.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+    let page = store.query(&Query::table("p").limit(100)).await.unwrap();
+    assert_eq!(page.items.len(), 65);
+}
+
+#[tokio::test]
+async fn writes_survive_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    store.put(item("p", "s").with("a", 1), None).await.unwrap();
+    drop(store);
+    let (store, _) = open(&dir);
+    let back = store.get(&Key::new("p", "s")).await.unwrap().unwrap();
+    assert_eq!(back.get_i64("a"), Some(1));
+}
+
+#[tokio::test]
+async fn purge_deletes_only_expired_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, clock) = open(&dir);
+    let now = clock.now_secs();
+    store
+        .put(item("p", "old").with(TTL, now - 1), None)
+        .await
+        .unwrap();
+    store
+        .put(item("p", "soon").with(TTL, now + 10), None)
+        .await
+        .unwrap();
+    store.put(item("p", "keep"), None).await.unwrap();
+    assert_eq!(store.purge_expired().await.unwrap(), 1);
+    clock.advance_ms(10_000);
+    assert_eq!(store.purge_expired().await.unwrap(), 1);
+    let page = store.query(&Query::table("p")).await.unwrap();
+    assert_eq!(page.items, vec![item("p", "keep")]);
+}
+
+#[tokio::test]
+async fn begins_with_treats_like_wildcards_and_high_code_points_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    for sk in [
+        "a%b",
+        "a%c",
+        "axb",
+        "a_b",
+        "a\u{10FFFF}",
+        "a\u{10FFFF}z",
+        "b",
+    ] {
+        store.put(item("p", sk), None).await.unwrap();
+    }
+    let sks =
+        |page: Page| -> Vec<String> { page.items.iter().map(|i| i.sk().to_owned()).collect() };
+    let q = |prefix: &str| Query::table("p").sk(SkCondition::BeginsWith(prefix.into()));
+    assert_eq!(sks(store.query(&q("a%")).await.unwrap()), ["a%b", "a%c"]);
+    assert_eq!(sks(store.query(&q("a_")).await.unwrap()), ["a_b"]);
+    assert_eq!(
+        sks(store.query(&q("a\u{10FFFF}")).await.unwrap()),
+        ["a\u{10FFFF}", "a\u{10FFFF}z"]
+    );
+}
+
+#[tokio::test]
+async fn an_item_is_in_an_index_only_with_both_index_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    let def = Index::Gsi2.def();
+    store
+        .put(item("p", "both").with(def.pk, "G").with(def.sk, "1"), None)
+        .await
+        .unwrap();
+    store
+        .put(item("p", "pk-only").with(def.pk, "G"), None)
+        .await
+        .unwrap();
+    let page = store.query(&Query::index(Index::Gsi2, "G")).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].sk(), "both");
+}
+
+#[tokio::test]
+async fn undecodable_rows_are_reported_as_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    store.put(item("p", "s"), None).await.unwrap();
+    let raw = rusqlite::Connection::open(store.path()).unwrap();
+    raw.execute("UPDATE items SET item = 'not json'", [])
+        .unwrap();
+    let err = store.get(&Key::new("p", "s")).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+    let err = store.query(&Query::table("p")).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_read_only_directory_is_unavailable_not_a_panic() {
+    let err = SqliteStore::open(Path::new("/proc/no/such/dir/t.db")).unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+}
