@@ -1,8 +1,8 @@
-//! Adapters for a deployment on AWS: [`S3Blobs`] (the `Blobs` port on S3)
-//! and [`SesMailer`] (the `Mailer` port on SES v2).
+//! Adapters for a deployment on AWS: [`DynamoStore`] (the `ItemStore` port
+//! on DynamoDB), and the shared SDK configuration ([`sdk_config`]).
 
-pub mod s3_blobs;
-pub mod ses_mailer;
+pub mod dynamo_store;
+pub mod sdk;
 
-pub use s3_blobs::S3Blobs;
-pub use ses_mailer::SesMailer;
+pub use dynamo_store::{DynamoStore, table_definition};
+pub use sdk::{AwsSettings, sdk_config};
