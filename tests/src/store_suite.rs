@@ -27,6 +27,12 @@ pub struct Subject {
     pub _guard: Box<dyn Any + Send + Sync>,
 }
 
+impl std::fmt::Debug for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subject").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
 impl Subject {
     fn now(&self) -> i64 {
         self.clock.now_secs()

@@ -37,7 +37,8 @@ pub fn master_key(data_dir: &Path) -> anyhow::Result<(MasterKey, bool)> {
 fn generate(path: &Path) -> anyhow::Result<(MasterKey, bool)> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let key = MasterKey::generate().context("generating the master key")?;
+    let key = MasterKey::generate()
+        .map_err(|e| anyhow::anyhow!("generating the master key: {e}"))?;
     // Written under a temporary name and renamed, so a crash never leaves a
     // half-written key; `create_new` so two first runs cannot both win.
     let tmp = dir.join(format!(".master.key.{}", std::process::id()));

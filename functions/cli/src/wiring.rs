@@ -157,10 +157,9 @@ impl Runtime {
             #[cfg(feature = "aws")]
             MailUrl::Ses { aws } => {
                 let config = aws_config(aws).await;
-                Arc::new(taquilla_aws::SesMailer::new(
-                    aws_sdk_sesv2::Client::new(&config),
-                    aws.region.clone(),
-                ))
+                Arc::new(taquilla_aws::SesMailer::new(aws_sdk_sesv2::Client::new(
+                    &config,
+                )))
             }
             #[cfg(not(feature = "aws"))]
             MailUrl::Ses { .. } => return Err(no_aws("SES mail")),

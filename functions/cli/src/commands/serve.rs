@@ -10,7 +10,17 @@ use tokio::net::TcpListener;
 use crate::secrets;
 use crate::wiring::Runtime;
 
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
+    let addr = (settings.bind, settings.port);
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {}:{}", addr.0, addr.1))?;
+    let local = listener.local_addr()?;
+    if settings.port == 0 {
+        // The port was picked just now: links must carry the real one.
+        settings.public_url = format!("http://{local}");
+    }
+
     let (master, _) = secrets::master_key(&settings.data_dir)?;
     let runtime = Runtime::connect(settings, &master).await?;
     runtime.prepare().await?;
@@ -21,17 +31,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         super::announce_credentials(&done);
     }
 
-    let addr = (runtime.settings.bind, runtime.settings.port);
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("listening on {}:{}", addr.0, addr.1))?;
-    let local = listener.local_addr()?;
-    let url = if runtime.settings.port == 0 {
-        // The port was picked now; say the real one.
-        format!("http://{local}")
-    } else {
-        runtime.settings.public_url.clone()
-    };
     tracing::info!(
         %local,
         store = %runtime.settings.store,
@@ -39,7 +38,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         mail = %runtime.settings.mail,
         "serving"
     );
-    println!("Taquilla is running at {url}/  (Ctrl-C stops it)");
+    println!(
+        "Taquilla is running at {}/  (Ctrl-C stops it)",
+        runtime.settings.public_url
+    );
 
     let app = taquilla_web::router(runtime.app_state()?);
     axum::serve(listener, app)
