@@ -5,7 +5,10 @@
 //!
 //! Key `a/b/c.pdf` is the file `{root}/a.d/b.d/c.pdf.blob`: directories end
 //! in `.d` and blobs in `.blob`, so a key and the keys under it (`a` and
-//! `a/b`) never collide, as in S3.
+//! `a/b`) never collide, as in S3. A segment too long for a file name (keys
+//! may have segments of up to 512 bytes; file names stop at 255) becomes
+//! `{its first 64 bytes}~{its SHA-256}`: `~` never occurs in a key, so such a
+//! name never equals another segment's.
 //!
 //! Each file holds its metadata and its content:
 //!
@@ -38,6 +41,8 @@ use taquilla_core::clock::Clock;
 
 /// First line of every blob file.
 const MAGIC: &[u8] = b"taquilla-blob 1\n";
+/// Longest segment used as is in a file name (255 bytes, less the suffix).
+const MAX_PLAIN_SEGMENT: usize = 240;
 /// Longest metadata line we read back.
 const MAX_META_LINE: u64 = 4096;
 
@@ -104,10 +109,11 @@ impl FsBlobs {
         let mut path = self.root.clone();
         let mut segments = key.as_str().split('/').peekable();
         while let Some(segment) = segments.next() {
+            let name = file_name_of(segment);
             if segments.peek().is_some() {
-                path.push(format!("{segment}.d"));
+                path.push(format!("{name}.d"));
             } else {
-                path.push(format!("{segment}.blob"));
+                path.push(format!("{name}.blob"));
             }
         }
         path
@@ -198,6 +204,17 @@ impl Blobs for FsBlobs {
             headers: vec![("content-type".to_owned(), spec.content_type.clone())],
             expires_at,
         })
+    }
+}
+
+/// A key segment as a file name: itself, or when too long a prefix and its hash.
+fn file_name_of(segment: &str) -> std::borrow::Cow<'_, str> {
+    if segment.len() <= MAX_PLAIN_SEGMENT {
+        segment.into()
+    } else {
+        // Key segments are ASCII, so any byte index is a char boundary.
+        let prefix = segment.get(..64).unwrap_or_default();
+        format!("{prefix}~{}", sha256_hex(segment.as_bytes())).into()
     }
 }
 
@@ -337,6 +354,12 @@ mod tests {
         let path = |k: &str| b.path_of(&BlobKey::parse(k).unwrap());
         assert_eq!(path("a/b/c.pdf"), Path::new("/r/a.d/b.d/c.pdf.blob"));
         assert_ne!(path("a"), path("a/b").parent().unwrap());
+        let long = "x".repeat(500);
+        let long_path = path(&format!("a/{long}"));
+        let name = long_path.file_name().unwrap().to_str().unwrap();
+        assert!(name.len() <= 255 && name.contains('~'), "{name}");
+        assert_ne!(long_path, path(&format!("a/{long}y")));
+        assert_eq!(path(&"y".repeat(240)).file_name().unwrap().len(), 245);
     }
 
     #[tokio::test]
