@@ -6,10 +6,11 @@
 //! length as `Content-Length`. `FsBlobs` URLs are answered by a small axum
 //! route around `serve_get`/`accept_put`; `S3Blobs` URLs by the emulator.
 //!
-//! What the emulator does not enforce is stated where it matters: moto never
-//! checks SigV4 signatures (so tampering and expiry cannot be tested there)
-//! and stores a presigned upload even when its body does not match the
-//! signed `x-amz-checksum-sha256` (real S3 refuses it with `BadDigest`).
+//! What the emulator does not enforce is stated where it matters (checked
+//! against moto 5 with URLs presigned by the Rust SDK): it ignores the
+//! signature and expiry of presigned requests, and stores a presigned PUT
+//! whose body, length or content type differ from what was signed (real S3
+//! refuses it: `BadDigest` or `SignatureDoesNotMatch`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +28,7 @@ pub struct BlobTarget {
     /// controls it (`FsBlobs`); `None` when the backend uses its own time.
     pub clock: Option<Arc<ManualClock>>,
     /// Whether the backend refuses altered, expired or mismatching
-    /// presigned requests (`false` for the emulator, which checks nothing).
+    /// presigned requests (`false` for the emulator: see the module docs).
     pub enforces_signatures: bool,
     pub http: reqwest::Client,
 }
@@ -250,8 +251,8 @@ pub async fn presigned_put_of_declared_content_is_stored(t: &BlobTarget) {
 
 /// An upload that differs from its declaration (other bytes of the same
 /// size, more bytes, another content type) never reads back as a valid
-/// blob: the adapter refuses it, or, on the emulator, which stores it
-/// anyway, `get` reports the stored content `Corrupt`.
+/// blob: the backend refuses it, or, where the emulator stores other
+/// bytes anyway, `get` reports the stored content `Corrupt`.
 pub async fn presigned_put_of_other_content_is_refused(t: &BlobTarget) {
     let declared = b"declared content".to_vec();
     let spec = spec_of("text/plain", &declared);
@@ -295,7 +296,7 @@ pub async fn presigned_put_of_other_content_is_refused(t: &BlobTarget) {
                 "{name}: {stored:?}"
             );
         } else if content_type.is_none() {
-            // moto stores it; the adapter must not vouch for it.
+            // moto stores other bytes; the adapter must not vouch for them.
             assert!(
                 matches!(stored, Err(BlobError::Corrupt(_))),
                 "{name}: {stored:?}"
