@@ -117,8 +117,6 @@ mod outbox {
 
 mod ses {
     use super::*;
-    use aws_config::{BehaviorVersion, Region};
-    use aws_sdk_sesv2::config::Credentials;
     use taquilla_aws::SesMailer;
     use taquilla_tests::moto;
 
@@ -173,18 +171,15 @@ mod ses {
     }
 
     async fn client() -> aws_sdk_sesv2::Client {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(moto::REGION))
-            .endpoint_url(&moto::moto().endpoint)
-            .credentials_provider(Credentials::new(
-                moto::ACCESS_KEY_ID,
-                moto::SECRET_ACCESS_KEY,
-                None,
-                None,
-                "moto",
-            ))
-            .load()
-            .await;
+        let settings = taquilla_aws::AwsSettings {
+            region: moto::REGION.to_owned(),
+            endpoint_url: Some(moto::moto().endpoint.clone()),
+            static_credentials: Some((
+                moto::ACCESS_KEY_ID.to_owned(),
+                moto::SECRET_ACCESS_KEY.to_owned(),
+            )),
+        };
+        let config = taquilla_aws::sdk_config(&settings).await;
         aws_sdk_sesv2::Client::new(&config)
     }
 
