@@ -144,6 +144,7 @@ mod fs {
 
 mod s3 {
     use super::*;
+    use std::time::Duration;
     use taquilla_aws::S3Blobs;
     use taquilla_tests::moto;
 
@@ -161,9 +162,14 @@ mod s3 {
     }
 
     async fn s3_blobs(bucket: &str, prefix: &str) -> S3Blobs {
+        s3_blobs_at(&moto::moto().endpoint, bucket, prefix).await
+    }
+
+    /// An `S3Blobs` on the S3 at `endpoint`, retrying quickly.
+    async fn s3_blobs_at(endpoint: &str, bucket: &str, prefix: &str) -> S3Blobs {
         let settings = taquilla_aws::AwsSettings {
             region: moto::REGION.to_owned(),
-            endpoint_url: Some(moto::moto().endpoint.clone()),
+            endpoint_url: Some(endpoint.to_owned()),
             static_credentials: Some((
                 moto::ACCESS_KEY_ID.to_owned(),
                 moto::SECRET_ACCESS_KEY.to_owned(),
@@ -173,6 +179,10 @@ mod s3 {
         let client = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&config)
                 .force_path_style(true)
+                .retry_config(taquilla_aws::sdk::retry_config_with_backoff(
+                    Duration::from_millis(1),
+                    Duration::from_millis(5),
+                ))
                 .build(),
         );
         S3Blobs::new(client, bucket, prefix)
@@ -239,6 +249,31 @@ mod s3 {
         use taquilla_core::blobs::{BlobError, Blobs as _};
         assert!(matches!(
             missing.get(&key).await,
+            Err(BlobError::Unavailable(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_s3_is_unavailable() {
+        use taquilla_core::blobs::{BlobError, Blobs as _};
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let blobs = s3_blobs_at(&format!("http://127.0.0.1:{port}"), "nowhere", "").await;
+        let key = taquilla_core::blobs::BlobKey::parse("a").unwrap();
+        let put = blobs.put(&key, "text/plain", b"x".to_vec()).await;
+        assert!(
+            matches!(&put, Err(e @ BlobError::Unavailable(_)) if e.is_retryable()),
+            "{put:?}"
+        );
+        assert!(matches!(
+            blobs.get(&key).await,
+            Err(BlobError::Unavailable(_))
+        ));
+        assert!(matches!(
+            blobs.head(&key).await,
             Err(BlobError::Unavailable(_))
         ));
     }

@@ -171,16 +171,28 @@ mod ses {
     }
 
     async fn client() -> aws_sdk_sesv2::Client {
+        client_at(&moto::moto().endpoint).await
+    }
+
+    /// A client of the SES at `endpoint`, retrying quickly.
+    async fn client_at(endpoint: &str) -> aws_sdk_sesv2::Client {
         let settings = taquilla_aws::AwsSettings {
             region: moto::REGION.to_owned(),
-            endpoint_url: Some(moto::moto().endpoint.clone()),
+            endpoint_url: Some(endpoint.to_owned()),
             static_credentials: Some((
                 moto::ACCESS_KEY_ID.to_owned(),
                 moto::SECRET_ACCESS_KEY.to_owned(),
             )),
         };
         let config = taquilla_aws::sdk_config(&settings).await;
-        aws_sdk_sesv2::Client::new(&config)
+        aws_sdk_sesv2::Client::from_conf(
+            aws_sdk_sesv2::config::Builder::from(&config)
+                .retry_config(taquilla_aws::sdk::retry_config_with_backoff(
+                    std::time::Duration::from_millis(1),
+                    std::time::Duration::from_millis(5),
+                ))
+                .build(),
+        )
     }
 
     /// A `SesMailer` allowed to send from a fresh domain.
@@ -221,5 +233,28 @@ mod ses {
         };
         let result = mailer.send(&mail).await;
         assert!(matches!(result, Err(MailError::Rejected(_))), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_ses_is_unavailable_and_retryable() {
+        use taquilla_core::mailer::{MailError, Mailer as _};
+        use taquilla_tests::mail_suite::multipart_message;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mailer = SesMailer::new(client_at(&format!("http://127.0.0.1:{port}")).await);
+        let from = "help@example.org";
+        let mail = OutgoingMail {
+            from: from.to_owned(),
+            recipients: vec!["ana@example.net".into()],
+            raw: multipart_message(from, "ana@example.net", None),
+        };
+        let result = mailer.send(&mail).await;
+        assert!(
+            matches!(&result, Err(e @ MailError::Unavailable(_)) if e.is_retryable()),
+            "{result:?}"
+        );
     }
 }
