@@ -265,10 +265,18 @@ fn not_found_or_unavailable<E>(key: &BlobKey, e: &SdkError<E, HttpResponse>) -> 
 where
     E: ProvideErrorMetadata + StdError + 'static,
 {
-    if status(e) == Some(404) && e.code() != Some("NoSuchBucket") {
+    classify(key, status(e), e.code(), chain(e))
+}
+
+/// `NotFound` for a missing object (`NoSuchKey`, or a bare 404 as `HEAD`
+/// answers) but not for a missing bucket; `Unavailable` for the rest.
+fn classify(key: &BlobKey, status: Option<u16>, code: Option<&str>, text: String) -> BlobError {
+    let missing_object =
+        code == Some("NoSuchKey") || (status == Some(404) && !matches!(code, Some("NoSuchBucket")));
+    if missing_object {
         BlobError::NotFound(key.to_string())
     } else {
-        unavailable(e)
+        BlobError::Unavailable(text)
     }
 }
 
@@ -301,5 +309,34 @@ mod tests {
             "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="
         );
         assert!(hex_to_base64("zz").is_err());
+    }
+
+    #[test]
+    fn only_a_missing_object_is_not_found() {
+        let key = BlobKey::parse("a/b").unwrap();
+        let not_found = [
+            (Some(404), Some("NoSuchKey")),
+            (Some(404), None),
+            (None, Some("NoSuchKey")),
+        ];
+        for (status, code) in not_found {
+            let err = classify(&key, status, code, String::new());
+            assert_eq!(
+                err,
+                BlobError::NotFound("a/b".into()),
+                "{status:?} {code:?}"
+            );
+        }
+        let unavailable = [
+            (Some(404), Some("NoSuchBucket")),
+            (Some(503), Some("SlowDown")),
+            (Some(500), Some("InternalError")),
+            (Some(403), Some("AccessDenied")),
+            (None, None),
+        ];
+        for (status, code) in unavailable {
+            let err = classify(&key, status, code, String::new());
+            assert!(err.is_retryable(), "{status:?} {code:?}: {err:?}");
+        }
     }
 }

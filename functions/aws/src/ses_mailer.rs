@@ -16,7 +16,7 @@ use std::error::Error as StdError;
 
 use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
-use aws_sdk_sesv2::error::SdkError;
+use aws_sdk_sesv2::error::{ProvideErrorMetadata as _, SdkError};
 use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
@@ -88,14 +88,25 @@ impl Mailer for SesMailer {
 }
 
 fn classify<R: std::fmt::Debug + 'static>(e: &SdkError<SendEmailError, R>) -> MailError {
-    let text = chain(e);
-    match e.as_service_error() {
-        Some(
-            SendEmailError::MessageRejected(_)
-            | SendEmailError::MailFromDomainNotVerifiedException(_)
-            | SendEmailError::BadRequestException(_),
-        ) => MailError::Rejected(text),
-        _ => MailError::Unavailable(text),
+    classify_code(e.code(), chain(e))
+}
+
+/// SES error codes after which the same message will never go.
+const PERMANENT: [&str; 3] = [
+    "MessageRejected",
+    "MailFromDomainNotVerifiedException",
+    "BadRequestException",
+];
+
+/// `Rejected` for the [`PERMANENT`] codes; `Unavailable` for everything else:
+/// account suspended or sending paused (an operator can fix it and the
+/// message can go then), throttling, limits, 5xx and network failures (no
+/// code).
+fn classify_code(code: Option<&str>, text: String) -> MailError {
+    if code.is_some_and(|code| PERMANENT.contains(&code)) {
+        MailError::Rejected(text)
+    } else {
+        MailError::Unavailable(text)
     }
 }
 
@@ -119,5 +130,24 @@ mod tests {
     fn message_ids_name_the_region() {
         assert_eq!(message_id_domain("eu-west-1"), "eu-west-1.amazonses.com");
         assert_eq!(message_id_domain("us-east-1"), "email.amazonses.com");
+    }
+
+    #[test]
+    fn rejections_are_final_and_the_rest_is_retryable() {
+        for code in PERMANENT {
+            let err = classify_code(Some(code), code.to_owned());
+            assert!(matches!(err, MailError::Rejected(_)), "{code}: {err:?}");
+        }
+        for code in [
+            Some("AccountSuspendedException"),
+            Some("SendingPausedException"),
+            Some("TooManyRequestsException"),
+            Some("LimitExceededException"),
+            Some("InternalFailure"),
+            None,
+        ] {
+            let err = classify_code(code, String::new());
+            assert!(err.is_retryable(), "{code:?}: {err:?}");
+        }
     }
 }
