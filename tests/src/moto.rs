@@ -6,9 +6,12 @@
 //! a small shell that waits on a pipe from this process and kills the server
 //! when the pipe closes, which happens however the process ends.
 //!
-//! The server comes from `TAQUILLA_MOTO_SERVER`, else `.venv/bin/moto_server`
-//! at the workspace root (`make test` installs it there). Without it the
-//! tests fail with a message that says how to install it: they never skip.
+//! The server is moto's application run by `tests/emulator/moto_serial.py`,
+//! which answers one request at a time as DynamoDB serialises writes to an
+//! item (moto's own `moto_server` loses concurrent updates). It runs on the
+//! Python of `TAQUILLA_MOTO_PYTHON`, else `.venv/bin/python` at the workspace
+//! root, where `make deps` installs moto. Without it the tests fail with a
+//! message that says how to install it: they never skip.
 
 use std::io::{BufRead as _, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -40,9 +43,9 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-fn server_path() -> PathBuf {
-    std::env::var_os("TAQUILLA_MOTO_SERVER")
-        .map_or_else(|| workspace_root().join(".venv/bin/moto_server"), PathBuf::from)
+fn python_path() -> PathBuf {
+    std::env::var_os("TAQUILLA_MOTO_PYTHON")
+        .map_or_else(|| workspace_root().join(".venv/bin/python"), PathBuf::from)
 }
 
 fn free_port() -> u16 {
@@ -52,27 +55,28 @@ fn free_port() -> u16 {
 
 impl Moto {
     fn start() -> Self {
-        let server = server_path();
+        let python = python_path();
         assert!(
-            server.exists(),
-            "the AWS emulator is not installed at {}: run `make deps` (or \
-             `python3 -m venv .venv && .venv/bin/pip install 'moto[server]'`), \
-             or point TAQUILLA_MOTO_SERVER at moto_server",
-            server.display()
+            python.exists(),
+            "the AWS emulator is not installed ({} is missing): run `make deps`, \
+             or point TAQUILLA_MOTO_PYTHON at a Python with moto[server]",
+            python.display()
         );
+        let launcher = workspace_root().join("tests/emulator/moto_serial.py");
         let port = free_port();
-        let script = "\"$0\" -H 127.0.0.1 -p \"$1\" >/dev/null 2>&1 & pid=$!; \
+        let script = "\"$0\" \"$1\" -H 127.0.0.1 -p \"$2\" >/dev/null 2>&1 & pid=$!; \
                       cat >/dev/null; kill $pid 2>/dev/null; wait $pid 2>/dev/null";
         let mut shell = Command::new("sh")
             .arg("-c")
             .arg(script)
-            .arg(&server)
+            .arg(&python)
+            .arg(&launcher)
             .arg(port.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("start moto_server");
+            .expect("start the AWS emulator");
         let lifeline = shell.stdin.take().expect("stdin of the moto shell");
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {

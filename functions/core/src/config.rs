@@ -138,7 +138,7 @@ impl Layer {
 
 /// Variables with our prefix that are not configuration keys but are known
 /// (secrets and tooling), so they draw no warning.
-const IGNORED_ENV: &[&str] = &["CONFIG", "MASTER_KEY", "LOG", "MOTO_SERVER"];
+const IGNORED_ENV: &[&str] = &["CONFIG", "MASTER_KEY", "LOG", "MOTO_PYTHON"];
 
 /// Where items are stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

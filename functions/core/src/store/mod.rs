@@ -26,8 +26,11 @@ use thiserror::Error;
 pub use item::{Item, Key, PK, SK, TTL, Value};
 pub use schema::{Index, IndexDef, TABLE, TableDef};
 
-/// Largest item, in bytes as DynamoDB counts them (names plus values).
-pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+/// Largest item, in bytes as DynamoDB counts them (names plus values):
+/// 400 KB in decimal, a little under DynamoDB's own 400 KiB, so no item the
+/// contract accepts is ever refused by DynamoDB (or by its emulator, which
+/// stops at 405,000 bytes).
+pub const MAX_ITEM_BYTES: usize = 400_000;
 /// Most operations in one [`ItemStore::transact`] call.
 pub const MAX_TRANSACTION_OPS: usize = 100;
 /// Most keys in one [`ItemStore::batch_get`] call.
