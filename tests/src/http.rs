@@ -38,9 +38,9 @@ pub fn request(
     let rest = url
         .strip_prefix("http://")
         .ok_or_else(|| std::io::Error::other(format!("not an http URL: {url}")))?;
-    let (authority, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(a, p)| {
-        (a, format!("/{p}"))
-    });
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
     let mut stream = TcpStream::connect(authority)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut head = format!(

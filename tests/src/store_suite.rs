@@ -29,7 +29,9 @@ pub struct Subject {
 
 impl std::fmt::Debug for Subject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subject").field("store", &self.store).finish_non_exhaustive()
+        f.debug_struct("Subject")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
     }
 }
 
@@ -92,7 +94,10 @@ pub async fn get_returns_the_item_put_with_every_value_type(s: &Subject) {
         .with("t", true)
         .with("f", false)
         .with("z", Value::Null)
-        .with("l", Value::L(vec![Value::from("a"), Value::N(1), Value::Null]))
+        .with(
+            "l",
+            Value::L(vec![Value::from("a"), Value::N(1), Value::Null]),
+        )
         .with("m", Value::M(map))
         .with("empty_string", "")
         .with("empty_list", Value::L(vec![]));
@@ -110,7 +115,10 @@ pub async fn put_replaces_the_whole_item(s: &Subject) {
         .put(item("p", "s").with("a", 1).with("b", 2), None)
         .await
         .unwrap();
-    s.store.put(item("p", "s").with("c", 3), None).await.unwrap();
+    s.store
+        .put(item("p", "s").with("c", 3), None)
+        .await
+        .unwrap();
     let back = s.store.get(&key("p", "s")).await.unwrap().unwrap();
     assert_eq!(back, item("p", "s").with("c", 3));
 }
@@ -128,7 +136,11 @@ pub async fn put_if_absent_refuses_an_existing_item(s: &Subject) {
     assert_eq!(err, StoreError::ConditionFailed);
     assert_eq!(err.code(), "condition_failed");
     let back = s.store.get(&key("p", "s")).await.unwrap().unwrap();
-    assert_eq!(back.get_i64("v"), Some(1), "the refused put changed the item");
+    assert_eq!(
+        back.get_i64("v"),
+        Some(1),
+        "the refused put changed the item"
+    );
 }
 
 pub async fn put_if_version_equals_gives_optimistic_concurrency(s: &Subject) {
@@ -175,9 +187,16 @@ pub async fn equals_compares_type_and_value(s: &Subject) {
         .put(item("p", "s"), Some(Condition::equals("v", 1)))
         .await
         .unwrap_err();
-    assert_eq!(err, StoreError::ConditionFailed, "the string \"1\" equalled the number 1");
+    assert_eq!(
+        err,
+        StoreError::ConditionFailed,
+        "the string \"1\" equalled the number 1"
+    );
     s.store
-        .put(item("p", "s").with("v", "2"), Some(Condition::equals("v", "1")))
+        .put(
+            item("p", "s").with("v", "2"),
+            Some(Condition::equals("v", "1")),
+        )
         .await
         .unwrap();
 }
@@ -280,7 +299,11 @@ pub async fn concurrent_counter_updates_are_never_lost(s: &Subject) {
         seen.push(t.await.unwrap());
     }
     seen.sort_unstable();
-    assert_eq!(seen, (1..=40).collect::<Vec<_>>(), "two updates saw the same value");
+    assert_eq!(
+        seen,
+        (1..=40).collect::<Vec<_>>(),
+        "two updates saw the same value"
+    );
 }
 
 pub async fn add_to_a_non_number_is_refused(s: &Subject) {
@@ -295,7 +318,12 @@ pub async fn add_to_a_non_number_is_refused(s: &Subject) {
         .unwrap_err();
     assert!(matches!(err, StoreError::InvalidRequest(_)), "{err:?}");
     assert_eq!(
-        s.store.get(&key("p", "s")).await.unwrap().unwrap().get_str("n"),
+        s.store
+            .get(&key("p", "s"))
+            .await
+            .unwrap()
+            .unwrap()
+            .get_str("n"),
         Some("seven")
     );
 }
@@ -329,13 +357,19 @@ pub async fn conditional_delete_refuses_when_the_condition_fails(s: &Subject) {
         .unwrap();
     let err = s
         .store
-        .delete(&key("p", "lock"), Some(Condition::equals("holder", "agent-2")))
+        .delete(
+            &key("p", "lock"),
+            Some(Condition::equals("holder", "agent-2")),
+        )
         .await
         .unwrap_err();
     assert_eq!(err, StoreError::ConditionFailed);
     assert!(s.store.get(&key("p", "lock")).await.unwrap().is_some());
     s.store
-        .delete(&key("p", "lock"), Some(Condition::equals("holder", "agent-1")))
+        .delete(
+            &key("p", "lock"),
+            Some(Condition::equals("holder", "agent-1")),
+        )
         .await
         .unwrap();
     assert_eq!(s.store.get(&key("p", "lock")).await.unwrap(), None);
@@ -350,7 +384,11 @@ pub async fn conditional_delete_refuses_when_the_condition_fails(s: &Subject) {
 // ---------------------------------------------------------------- batch get
 
 pub async fn batch_get_returns_items_in_the_order_asked_with_gaps(s: &Subject) {
-    put_all(s, (0..30).map(|n| item("p", &format!("k{n:02}")).with("n", n))).await;
+    put_all(
+        s,
+        (0..30).map(|n| item("p", &format!("k{n:02}")).with("n", n)),
+    )
+    .await;
     let keys: Vec<Key> = [29, 3, 100, 0, 17]
         .iter()
         .map(|n| key("p", &format!("k{n:02}")))
@@ -361,7 +399,10 @@ pub async fn batch_get_returns_items_in_the_order_asked_with_gaps(s: &Subject) {
         .map(|o| o.as_ref().and_then(|i| i.get_i64("n")))
         .collect();
     assert_eq!(ns, vec![Some(29), Some(3), None, Some(0), Some(17)]);
-    assert_eq!(s.store.batch_get(&[]).await.unwrap(), Vec::<Option<Item>>::new());
+    assert_eq!(
+        s.store.batch_get(&[]).await.unwrap(),
+        Vec::<Option<Item>>::new()
+    );
 }
 
 pub async fn batch_get_of_100_keys_works_and_of_101_is_refused(s: &Subject) {
@@ -392,8 +433,14 @@ pub async fn query_filters_by_every_sort_key_condition(s: &Subject) {
     seed_partition(s).await;
     let cases: Vec<(SkCondition, Vec<&str>)> = vec![
         (SkCondition::Eq("b#2".into()), vec!["b#2"]),
-        (SkCondition::BeginsWith("b#".into()), vec!["b#1", "b#2", "b#3"]),
-        (SkCondition::BeginsWith("b".into()), vec!["b", "b#1", "b#2", "b#3", "ba"]),
+        (
+            SkCondition::BeginsWith("b#".into()),
+            vec!["b#1", "b#2", "b#3"],
+        ),
+        (
+            SkCondition::BeginsWith("b".into()),
+            vec!["b", "b#1", "b#2", "b#3", "ba"],
+        ),
         (
             SkCondition::Between("b#2".into(), "c".into()),
             vec!["b#2", "b#3", "ba", "c"],
@@ -414,18 +461,37 @@ pub async fn query_filters_by_every_sort_key_condition(s: &Subject) {
         assert_eq!(page.cursor, None);
     }
     let page = s.store.query(&Query::table("P")).await.unwrap();
-    assert_eq!(page.items.len(), 10, "the partition leaked into its neighbours");
+    assert_eq!(
+        page.items.len(),
+        10,
+        "the partition leaked into its neighbours"
+    );
 }
 
 pub async fn query_orders_by_bytes_ascending_and_descending(s: &Subject) {
-    put_all(s, ["z", "a", "Z", "é", "0", "a#"].iter().map(|sk| item("P", sk))).await;
+    put_all(
+        s,
+        ["z", "a", "Z", "é", "0", "a#"]
+            .iter()
+            .map(|sk| item("P", sk)),
+    )
+    .await;
     let page = s.store.query(&Query::table("P")).await.unwrap();
     assert_eq!(sks(&page.items), vec!["0", "Z", "a", "a#", "z", "é"]);
-    let page = s.store.query(&Query::table("P").descending()).await.unwrap();
+    let page = s
+        .store
+        .query(&Query::table("P").descending())
+        .await
+        .unwrap();
     assert_eq!(sks(&page.items), vec!["é", "z", "a#", "a", "Z", "0"]);
     let page = s
         .store
-        .query(&Query::table("P").sk(SkCondition::Lt("z".into())).descending().limit(2))
+        .query(
+            &Query::table("P")
+                .sk(SkCondition::Lt("z".into()))
+                .descending()
+                .limit(2),
+        )
         .await
         .unwrap();
     assert_eq!(sks(&page.items), vec!["a#", "a"]);
@@ -437,7 +503,11 @@ pub async fn query_pages_cover_the_partition_exactly_once(s: &Subject) {
     for limit in [1, 5, 7, 23, 24, 100] {
         let (seen, pages) = all_pages(s, Query::table("T").limit(limit)).await;
         assert_eq!(seen, all, "ascending, limit {limit}");
-        assert_eq!(pages, 23usize.div_ceil(limit as usize).max(1), "limit {limit}");
+        assert_eq!(
+            pages,
+            23usize.div_ceil(limit as usize).max(1),
+            "limit {limit}"
+        );
         let (seen, _) = all_pages(s, Query::table("T").limit(limit).descending()).await;
         let mut reversed = all.clone();
         reversed.reverse();
@@ -504,7 +574,11 @@ pub async fn index_query_finds_items_by_their_index_keys(s: &Subject) {
     assert_eq!(ns, vec![2, 1, 4]);
     let page = s
         .store
-        .query(&Query::index(Index::Gsi1, "I#demo#D#it#open").descending().limit(2))
+        .query(
+            &Query::index(Index::Gsi1, "I#demo#D#it#open")
+                .descending()
+                .limit(2),
+        )
         .await
         .unwrap();
     let ns: Vec<i64> = page.items.iter().filter_map(|i| i.get_i64("n")).collect();
@@ -512,8 +586,7 @@ pub async fn index_query_finds_items_by_their_index_keys(s: &Subject) {
     let page = s
         .store
         .query(
-            &Query::index(Index::Gsi1, "I#demo#D#it#open")
-                .sk(SkCondition::Ge("2027-01-03".into())),
+            &Query::index(Index::Gsi1, "I#demo#D#it#open").sk(SkCondition::Ge("2027-01-03".into())),
         )
         .await
         .unwrap();
@@ -590,14 +663,23 @@ pub async fn indexes_follow_updates_of_their_key_attributes(s: &Subject) {
         .await
         .unwrap();
     assert!(s.store.query(&q_lab).await.unwrap().items.is_empty());
-    assert!(s.store.get(&key("I#demo#T#1", "TICKET")).await.unwrap().is_some());
+    assert!(
+        s.store
+            .get(&key("I#demo#T#1", "TICKET"))
+            .await
+            .unwrap()
+            .is_some()
+    );
     // And a delete takes it out of every index.
     s.store
         .update(Update::new(key("I#demo#T#1", "TICKET")).set("gsi1pk", "I#demo#D#it#open"))
         .await
         .unwrap();
     assert_eq!(s.store.query(&q_it).await.unwrap().items.len(), 1);
-    s.store.delete(&key("I#demo#T#1", "TICKET"), None).await.unwrap();
+    s.store
+        .delete(&key("I#demo#T#1", "TICKET"), None)
+        .await
+        .unwrap();
     assert!(s.store.query(&q_it).await.unwrap().items.is_empty());
 }
 
@@ -669,10 +751,27 @@ pub async fn transaction_applies_every_operation(s: &Subject) {
         ])
         .await
         .unwrap();
-    let t = s.store.get(&key("I#demo#T#1", "TICKET")).await.unwrap().unwrap();
+    let t = s
+        .store
+        .get(&key("I#demo#T#1", "TICKET"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.get_i64("version"), Some(2));
-    assert!(s.store.get(&key("I#demo#T#1", "E#0001")).await.unwrap().is_some());
-    assert!(s.store.get(&key("I#demo#T#1", "LOCK")).await.unwrap().is_none());
+    assert!(
+        s.store
+            .get(&key("I#demo#T#1", "E#0001"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        s.store
+            .get(&key("I#demo#T#1", "LOCK"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 pub async fn transaction_with_failed_conditions_writes_nothing_and_names_them(s: &Subject) {
@@ -739,7 +838,14 @@ pub async fn transaction_of_100_operations_works_and_of_101_is_refused(s: &Subje
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::InvalidRequest(_)), "{err:?}");
-    assert!(s.store.query(&Query::table("B")).await.unwrap().items.is_empty());
+    assert!(
+        s.store
+            .query(&Query::table("B"))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     let err = s.store.transact(vec![]).await.unwrap_err();
     assert!(matches!(err, StoreError::InvalidRequest(_)), "{err:?}");
     s.store.transact(ops(MAX_TRANSACTION_OPS)).await.unwrap();
@@ -797,7 +903,10 @@ pub async fn concurrent_transactions_on_one_version_let_exactly_one_win(s: &Subj
             Err(other) => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!(won, 1, "concurrent updates of one version did not exclude each other");
+    assert_eq!(
+        won, 1,
+        "concurrent updates of one version did not exclude each other"
+    );
     let entries = s
         .store
         .query(&Query::table("I#demo#T#9").sk(SkCondition::BeginsWith("E#".into())))
@@ -843,9 +952,21 @@ pub async fn items_expire_when_the_clock_passes_their_ttl(s: &Subject) {
         .await
         .unwrap();
     s.clock.advance_ms(179_000);
-    assert!(s.store.get(&key("I#demo#T#1", "LOCK")).await.unwrap().is_some());
+    assert!(
+        s.store
+            .get(&key("I#demo#T#1", "LOCK"))
+            .await
+            .unwrap()
+            .is_some()
+    );
     s.clock.advance_ms(1_000);
-    assert!(s.store.get(&key("I#demo#T#1", "LOCK")).await.unwrap().is_none());
+    assert!(
+        s.store
+            .get(&key("I#demo#T#1", "LOCK"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 pub async fn an_expired_item_counts_as_absent_for_conditions(s: &Subject) {
@@ -872,12 +993,20 @@ pub async fn an_expired_item_counts_as_absent_for_conditions(s: &Subject) {
     // ... and conditions see only the live item.
     let err = s
         .store
-        .delete(&key("I#demo#T#1", "LOCK"), Some(Condition::equals("holder", "a1")))
+        .delete(
+            &key("I#demo#T#1", "LOCK"),
+            Some(Condition::equals("holder", "a1")),
+        )
         .await
         .unwrap_err();
     assert_eq!(err, StoreError::ConditionFailed);
     s.store
-        .put(item("I#demo#T#2", "LOCK").with("holder", "a1").with(TTL, now - 5), None)
+        .put(
+            item("I#demo#T#2", "LOCK")
+                .with("holder", "a1")
+                .with(TTL, now - 5),
+            None,
+        )
         .await
         .unwrap();
     let err = s
@@ -889,7 +1018,11 @@ pub async fn an_expired_item_counts_as_absent_for_conditions(s: &Subject) {
         )
         .await
         .unwrap_err();
-    assert_eq!(err, StoreError::ConditionFailed, "an expired lock was renewed");
+    assert_eq!(
+        err,
+        StoreError::ConditionFailed,
+        "an expired lock was renewed"
+    );
 }
 
 pub async fn an_expired_item_in_a_page_does_not_shorten_pagination(s: &Subject) {
@@ -898,7 +1031,11 @@ pub async fn an_expired_item_in_a_page_does_not_shorten_pagination(s: &Subject) 
         s,
         (0..12).map(|n| {
             let it = item("X", &format!("{n:02}"));
-            if n % 3 == 0 { it.with(TTL, now - 1) } else { it }
+            if n % 3 == 0 {
+                it.with(TTL, now - 1)
+            } else {
+                it
+            }
         }),
     )
     .await;
@@ -917,7 +1054,10 @@ pub async fn an_item_over_400_kb_is_refused_and_nothing_is_written(s: &Subject) 
         .put(item("p", "big").with("body", big.clone()), None)
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::ItemTooLarge { limit, .. } if limit == MAX_ITEM_BYTES), "{err:?}");
+    assert!(
+        matches!(err, StoreError::ItemTooLarge { limit, .. } if limit == MAX_ITEM_BYTES),
+        "{err:?}"
+    );
     assert_eq!(err.code(), "item_too_large");
     assert_eq!(s.store.get(&key("p", "big")).await.unwrap(), None);
 
@@ -948,7 +1088,9 @@ pub async fn an_item_just_under_400_kb_round_trips(s: &Subject) {
 }
 
 pub async fn an_update_growing_an_item_past_400_kb_is_refused_and_changes_nothing(s: &Subject) {
-    let it = item("p", "s").with("a", "x".repeat(300 * 1024)).with("v", 1);
+    let it = item("p", "s")
+        .with("a", "x".repeat(300 * 1024))
+        .with("v", 1);
     s.store.put(it.clone(), None).await.unwrap();
     let err = s
         .store
@@ -973,7 +1115,12 @@ pub async fn empty_keys_are_refused_by_every_operation(s: &Subject) {
     is_invalid_key(s.store.put(item("p", ""), None).await);
     is_invalid_key(s.store.get(&key("", "s")).await.map(drop));
     is_invalid_key(s.store.delete(&key("p", ""), None).await);
-    is_invalid_key(s.store.update(Update::new(key("", "s")).add("n", 1)).await.map(drop));
+    is_invalid_key(
+        s.store
+            .update(Update::new(key("", "s")).add("n", 1))
+            .await
+            .map(drop),
+    );
     is_invalid_key(s.store.query(&Query::table("")).await.map(drop));
     is_invalid_key(s.store.batch_get(&[key("p", "")]).await.map(drop));
     is_invalid_key(
@@ -995,7 +1142,14 @@ pub async fn empty_keys_are_refused_by_every_operation(s: &Subject) {
     );
     // An over-long key.
     is_invalid_key(s.store.put(item("p", &"k".repeat(1025)), None).await);
-    assert!(s.store.query(&Query::table("p")).await.unwrap().items.is_empty());
+    assert!(
+        s.store
+            .query(&Query::table("p"))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }
 
 /// The cases, in the order `store_conformance!` runs them.

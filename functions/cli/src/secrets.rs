@@ -37,8 +37,8 @@ pub fn master_key(data_dir: &Path) -> anyhow::Result<(MasterKey, bool)> {
 fn generate(path: &Path) -> anyhow::Result<(MasterKey, bool)> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let key = MasterKey::generate()
-        .map_err(|e| anyhow::anyhow!("generating the master key: {e}"))?;
+    let key =
+        MasterKey::generate().map_err(|e| anyhow::anyhow!("generating the master key: {e}"))?;
     // Written under a temporary name and renamed, so a crash never leaves a
     // half-written key; `create_new` so two first runs cannot both win.
     let tmp = dir.join(format!(".master.key.{}", std::process::id()));
@@ -79,7 +79,10 @@ mod tests {
         let (again, created) = master_key(dir.path()).unwrap();
         assert!(!created);
         assert_eq!(first, again);
-        let mode = fs::metadata(key_file(dir.path())).unwrap().permissions().mode();
+        let mode = fs::metadata(key_file(dir.path()))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }

@@ -94,7 +94,10 @@ impl Server {
             if let Some(exit) = self.child.try_wait().unwrap() {
                 break exit;
             }
-            assert!(waited < 100, "the server did not stop within 10 s of Ctrl-C");
+            assert!(
+                waited < 100,
+                "the server did not stop within 10 s of Ctrl-C"
+            );
             thread::sleep(Duration::from_millis(100));
             waited += 1;
         };
@@ -156,7 +159,8 @@ fn first_run_creates_the_data_dir_provisions_the_demo_and_serves_until_ctrl_c() 
     let (exit, logs) = server.interrupt();
     assert!(exit.success(), "exit status {exit:?}");
     assert!(
-        logs.iter().any(|l| l.contains("/healthz") && l.contains("200")),
+        logs.iter()
+            .any(|l| l.contains("/healthz") && l.contains("200")),
         "no request log for /healthz in {logs:#?}"
     );
 
@@ -178,7 +182,11 @@ fn a_second_process_works_beside_a_running_server_on_the_same_data() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("already exists"), "{stdout}");
     let health = http::get(&format!("{}/healthz", server.url)).unwrap();
@@ -208,7 +216,10 @@ fn a_bad_setting_stops_the_command_with_an_error_naming_the_key() {
     let out = run(taquilla().arg("--config").arg(&config).arg("init"));
     assert_eq!(out.status.code(), Some(78));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("prot") && stderr.contains("unknown key"), "{stderr}");
+    assert!(
+        stderr.contains("prot") && stderr.contains("unknown key"),
+        "{stderr}"
+    );
 
     let out = run(taquilla()
         .args(["init", "--data-dir"])

@@ -46,7 +46,9 @@ struct Detail<'a> {
 
 fn store_status(e: &StoreError) -> StatusCode {
     match e {
-        StoreError::ConditionFailed | StoreError::TransactionCanceled { .. } => StatusCode::CONFLICT,
+        StoreError::ConditionFailed | StoreError::TransactionCanceled { .. } => {
+            StatusCode::CONFLICT
+        }
         StoreError::ItemTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         StoreError::InvalidKey(_) | StoreError::InvalidRequest(_) | StoreError::InvalidCursor => {
             StatusCode::BAD_REQUEST
@@ -103,7 +105,9 @@ impl IntoResponse for ApiError {
             }
             tracing::error!(code, error = %chain, "request failed");
             match status {
-                StatusCode::SERVICE_UNAVAILABLE => "the service is unavailable; try again".to_owned(),
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    "the service is unavailable; try again".to_owned()
+                }
                 _ => "internal error".to_owned(),
             }
         } else {

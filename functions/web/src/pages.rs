@@ -6,8 +6,14 @@ use tera::{Context, Tera};
 
 /// The page templates, by name, from `templates/pages/`.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../../templates/pages/base.html")),
-    ("home.html", include_str!("../../../templates/pages/home.html")),
+    (
+        "base.html",
+        include_str!("../../../templates/pages/base.html"),
+    ),
+    (
+        "home.html",
+        include_str!("../../../templates/pages/home.html"),
+    ),
 ];
 
 /// The compiled page templates.

@@ -24,7 +24,9 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let (master, _) = secrets::master_key(&settings.data_dir)?;
     let runtime = Runtime::connect(settings, &master).await?;
     runtime.prepare().await?;
-    if directory::list_instances(runtime.store.as_ref()).await?.is_empty()
+    if directory::list_instances(runtime.store.as_ref())
+        .await?
+        .is_empty()
         && let Some(done) =
             provision::ensure_demo(runtime.store.as_ref(), runtime.clock.as_ref()).await?
     {

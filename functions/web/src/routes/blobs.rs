@@ -1,11 +1,11 @@
 //! `GET|PUT /blobs/{key}?{signature}`: the local server's equivalent of S3
 //! presigned URLs, for blobs kept under the data directory.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use taquilla_core::blobs::BlobKey;
 
 use crate::error::ApiError;
