@@ -250,7 +250,7 @@ fn write_atomically(path: &Path, header: &Header, bytes: &[u8]) -> Result<(), Bl
     let dir = path
         .parent()
         .ok_or_else(|| corrupt(path, "blob path has no directory"))?;
-    fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
+    create_dirs_durably(dir)?;
     let tmp = dir.join(format!(".{}.tmp", uuid::Uuid::new_v4().simple()));
     let result = (|| {
         let mut file = File::create_new(&tmp)?;
@@ -269,11 +269,31 @@ fn write_atomically(path: &Path, header: &Header, bytes: &[u8]) -> Result<(), Bl
     sync_parent(path)
 }
 
+/// Creates `dir` and any missing ancestors, syncing the parent of each one
+/// created so that the new directories survive a crash with the blob.
+fn create_dirs_durably(dir: &Path) -> Result<(), BlobError> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.is_dir())
+        .collect();
+    for created in missing.into_iter().rev() {
+        match fs::create_dir(created) {
+            Ok(()) => sync_parent(created)?,
+            // Another writer made it meanwhile; its writer syncs the parent.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_error(created, &e)),
+        }
+    }
+    Ok(())
+}
+
 /// Syncs the directory holding `path`, so a rename or removal survives a crash.
 fn sync_parent(path: &Path) -> Result<(), BlobError> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| corrupt(path, "blob path has no directory"))?;
+    let dir = match path.parent() {
+        Some(dir) if dir.as_os_str().is_empty() => Path::new("."),
+        Some(dir) => dir,
+        None => return Err(corrupt(path, "blob path has no directory")),
+    };
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| io_error(dir, &e))
@@ -373,6 +393,17 @@ mod tests {
         assert!(raw.ends_with(b"}\nhi"));
         // Only the blob file remains: no temporary files.
         assert_eq!(fs::read_dir(dir.path().join("x.d")).unwrap().count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_relative_root_is_created_durably() {
+        let relative = PathBuf::from(format!("fs-blobs-test-{}", uuid::Uuid::new_v4().simple()));
+        // A relative root whose parent is the empty path (the working directory).
+        let b = blobs(&relative);
+        let key = BlobKey::parse("x/y").unwrap();
+        let result = b.put(&key, "text/plain", b"z".to_vec()).await;
+        let _ = fs::remove_dir_all(&relative);
+        result.unwrap();
     }
 
     #[tokio::test]

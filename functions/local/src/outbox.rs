@@ -188,7 +188,17 @@ fn parse_file(file_name: &str, bytes: &[u8]) -> Result<OutboxMessage, MailError>
 
 /// Writes `bytes` to `dir/name` through a synced temporary file and a rename.
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), MailError> {
-    fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
+    if !dir.is_dir() {
+        fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
+        // Make the new directory's entry durable too.
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        File::open(parent)
+            .and_then(|p| p.sync_all())
+            .map_err(|e| io_error(parent, &e))?;
+    }
     let tmp = dir.join(format!(".{name}.tmp"));
     let result = (|| {
         let mut file = File::create_new(&tmp)?;
