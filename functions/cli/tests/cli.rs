@@ -33,7 +33,19 @@ struct Server {
     stderr: mpsc::Receiver<String>,
 }
 
+impl Drop for Server {
+    /// A test that fails half-way leaves no server behind.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Server {
+    // The child is owned by the returned `Server`, whose `Drop` waits for it.
+    #[allow(clippy::zombie_processes)]
     fn start(data_dir: &Path) -> Self {
         let mut child = taquilla()
             .args(["serve", "--port", "0", "--data-dir"])
