@@ -1,5 +1,5 @@
 //! The `Blobs` conformance suite against every adapter: `FsBlobs` (its
-//! signed URLs answered by a small axum route on port 0) and `S3Blobs` (on
+//! signed URLs answered by the real router on port 0) and `S3Blobs` (on
 //! the emulator, a fresh bucket per test).
 
 use std::sync::Arc;
@@ -21,18 +21,13 @@ macro_rules! blob_cases {
 
 mod fs {
     use super::*;
-    use axum::Router;
-    use axum::body::Bytes;
-    use axum::extract::{Path, RawQuery, State};
-    use axum::http::{HeaderMap, StatusCode, header};
-    use axum::response::{IntoResponse, Response};
-    use axum::routing::get;
-    use taquilla_core::blobs::{BlobError, BlobKey};
-    use taquilla_core::clock::ManualClock;
-    use taquilla_local::FsBlobs;
+    use taquilla_core::blobs::BlobKey;
+    use taquilla_core::clock::{Clock, ManualClock};
+    use taquilla_local::{FsBlobs, OutboxMailer, SqliteStore};
 
-    /// A fresh blob directory, served on a loopback port by a route that
-    /// does what the local server's `/blobs/{key}` route does.
+    /// A fresh data directory behind the real router on a loopback port:
+    /// the signed URLs `FsBlobs` hands out are answered by the local server's
+    /// own `/blobs/{key}` route.
     pub async fn setup() -> (BlobTarget, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -44,9 +39,17 @@ mod fs {
             b"test signing key".to_vec(),
             clock.clone(),
         ));
-        let app = Router::new()
-            .route("/blobs/{*key}", get(serve_get).put(accept_put))
-            .with_state(blobs.clone());
+        let state = taquilla_web::AppState {
+            store: Arc::new(
+                SqliteStore::open_with_clock(&dir.path().join("t.db"), clock.clone()).unwrap(),
+            ),
+            blobs: blobs.clone(),
+            mailer: Arc::new(OutboxMailer::new(dir.path().join("outbox"))),
+            clock: clock.clone() as Arc<dyn Clock>,
+            signed_blobs: Some(blobs.clone()),
+            pages: Arc::new(taquilla_web::Pages::embedded().unwrap()),
+        };
+        let app = taquilla_web::router(state);
         tokio::spawn(async move { axum::serve(listener, app).await });
         let target = BlobTarget {
             blobs,
@@ -55,62 +58,6 @@ mod fs {
             http: reqwest::Client::new(),
         };
         (target, dir)
-    }
-
-    fn status(e: &BlobError) -> StatusCode {
-        match e {
-            BlobError::NotFound(_) => StatusCode::NOT_FOUND,
-            BlobError::InvalidSignature => StatusCode::FORBIDDEN,
-            BlobError::InvalidKey(_) | BlobError::InvalidUpload(_) => StatusCode::BAD_REQUEST,
-            BlobError::Unavailable(_) | BlobError::Corrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    async fn serve_get(
-        State(blobs): State<Arc<FsBlobs>>,
-        Path(key): Path<String>,
-        RawQuery(query): RawQuery,
-    ) -> Response {
-        let result = match BlobKey::parse(key) {
-            Ok(key) => blobs.serve_get(&key, &query.unwrap_or_default()).await,
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(blob) => {
-                ([(header::CONTENT_TYPE, blob.meta.content_type)], blob.bytes).into_response()
-            }
-            Err(e) => status(&e).into_response(),
-        }
-    }
-
-    async fn accept_put(
-        State(blobs): State<Arc<FsBlobs>>,
-        Path(key): Path<String>,
-        RawQuery(query): RawQuery,
-        headers: HeaderMap,
-        body: Bytes,
-    ) -> Response {
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let result = match BlobKey::parse(key) {
-            Ok(key) => {
-                blobs
-                    .accept_put(
-                        &key,
-                        &query.unwrap_or_default(),
-                        content_type,
-                        body.to_vec(),
-                    )
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(_) => StatusCode::CREATED.into_response(),
-            Err(e) => status(&e).into_response(),
-        }
     }
 
     blob_cases!(setup;

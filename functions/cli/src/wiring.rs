@@ -5,15 +5,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use async_trait::async_trait;
-use taquilla_core::blobs::{Blob, BlobError, BlobKey, BlobMeta, Blobs};
+use taquilla_core::blobs::{Blobs, SignedBlobs};
 use taquilla_core::clock::{Clock, SystemClock};
 use taquilla_core::config::{BlobsUrl, MailUrl, Settings, StoreUrl};
 use taquilla_core::mailer::Mailer;
 use taquilla_core::secrets::{MasterKey, Purpose};
 use taquilla_core::store::ItemStore;
 use taquilla_local::{FsBlobs, OutboxMailer, SqliteStore};
-use taquilla_web::{AppState, Pages, SignedBlobs};
+use taquilla_web::{AppState, Pages};
 
 /// The ports of one process, connected.
 pub struct Runtime {
@@ -43,27 +42,6 @@ enum Preparer {
     Table(taquilla_aws::DynamoStore),
     #[cfg(feature = "aws")]
     Bucket(taquilla_aws::S3Blobs),
-}
-
-/// `FsBlobs` answering its own signed URLs through the local server.
-#[derive(Debug)]
-struct LocalSignedBlobs(FsBlobs);
-
-#[async_trait]
-impl SignedBlobs for LocalSignedBlobs {
-    async fn serve_get(&self, key: &BlobKey, query: &str) -> Result<Blob, BlobError> {
-        self.0.serve_get(key, query).await
-    }
-
-    async fn accept_put(
-        &self,
-        key: &BlobKey,
-        query: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Result<BlobMeta, BlobError> {
-        self.0.accept_put(key, query, content_type, body).await
-    }
 }
 
 fn create_dir(path: &Path) -> anyhow::Result<()> {
@@ -126,8 +104,9 @@ impl Runtime {
                     master.derive(Purpose::BlobUrls).expose().to_vec(),
                     clock.clone(),
                 );
-                signed_blobs = Some(Arc::new(LocalSignedBlobs(blobs.clone())));
-                Arc::new(blobs)
+                let blobs = Arc::new(blobs);
+                signed_blobs = Some(blobs.clone());
+                blobs
             }
             #[cfg(feature = "aws")]
             BlobsUrl::S3 {

@@ -34,8 +34,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use taquilla_core::blobs::signed::UrlSigner;
 use taquilla_core::blobs::{
-    Blob, BlobError, BlobKey, BlobMeta, Blobs, PresignedRequest, UploadSpec, sha256_hex,
-    validate_content_type,
+    Blob, BlobError, BlobKey, BlobMeta, Blobs, PresignedRequest, SignedBlobs, UploadSpec,
+    sha256_hex, validate_content_type,
 };
 use taquilla_core::clock::Clock;
 
@@ -82,28 +82,6 @@ impl FsBlobs {
         }
     }
 
-    /// Answers `GET /blobs/{key}?{query}`: the blob, if `query` is a valid,
-    /// unexpired download signature for `key`.
-    pub async fn serve_get(&self, key: &BlobKey, query: &str) -> Result<Blob, BlobError> {
-        self.signer.verify_get(key, query, self.clock.now_secs())?;
-        self.get(key).await
-    }
-
-    /// Answers `PUT /blobs/{key}?{query}`: stores `body` if `query` is a
-    /// valid, unexpired upload signature for `key` and the body and its
-    /// content type are exactly what was declared when the URL was signed.
-    pub async fn accept_put(
-        &self,
-        key: &BlobKey,
-        query: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Result<BlobMeta, BlobError> {
-        let spec = self.signer.verify_put(key, query, self.clock.now_secs())?;
-        spec.check(content_type, &body)?;
-        self.put(key, content_type, body).await
-    }
-
     /// The file of a key: every segment but the last gets `.d`, the last `.blob`.
     fn path_of(&self, key: &BlobKey) -> PathBuf {
         let mut path = self.root.clone();
@@ -126,6 +104,31 @@ impl FsBlobs {
     fn expires_at(&self, ttl: Duration) -> i64 {
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
         self.clock.now_secs().saturating_add(ttl)
+    }
+}
+
+#[async_trait]
+impl SignedBlobs for FsBlobs {
+    /// Answers `GET /blobs/{key}?{query}`: the blob, if `query` is a valid,
+    /// unexpired download signature for `key`.
+    async fn serve_get(&self, key: &BlobKey, query: &str) -> Result<Blob, BlobError> {
+        self.signer.verify_get(key, query, self.clock.now_secs())?;
+        self.get(key).await
+    }
+
+    /// Answers `PUT /blobs/{key}?{query}`: stores `body` if `query` is a
+    /// valid, unexpired upload signature for `key` and the body and its
+    /// content type are exactly what was declared when the URL was signed.
+    async fn accept_put(
+        &self,
+        key: &BlobKey,
+        query: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<BlobMeta, BlobError> {
+        let spec = self.signer.verify_put(key, query, self.clock.now_secs())?;
+        spec.check(content_type, &body)?;
+        self.put(key, content_type, body).await
     }
 }
 

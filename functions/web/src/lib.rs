@@ -19,7 +19,7 @@ use tracing::Level;
 
 pub use error::ApiError;
 pub use pages::Pages;
-pub use state::{AppState, SignedBlobs};
+pub use state::AppState;
 
 /// Largest blob accepted through a signed upload URL.
 pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;

@@ -233,6 +233,26 @@ impl BlobError {
     }
 }
 
+/// Blob storage that answers its own signed URLs: the local `FsBlobs`,
+/// whose URLs the local server's `/blobs/{key}` route serves. (S3 answers
+/// its presigned URLs itself, so `S3Blobs` has no need of this.)
+#[async_trait]
+pub trait SignedBlobs: Send + Sync + std::fmt::Debug {
+    /// The blob, if `query` is a valid, unexpired download signature for `key`.
+    async fn serve_get(&self, key: &BlobKey, query: &str) -> Result<Blob, BlobError>;
+
+    /// Stores `body`, if `query` is a valid, unexpired upload signature for
+    /// `key` and the body and its content type are exactly what was declared
+    /// when the URL was signed.
+    async fn accept_put(
+        &self,
+        key: &BlobKey,
+        query: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<BlobMeta, BlobError>;
+}
+
 /// The attachments port.
 #[async_trait]
 pub trait Blobs: Send + Sync + std::fmt::Debug {

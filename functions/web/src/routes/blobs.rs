@@ -6,12 +6,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use taquilla_core::blobs::BlobKey;
+use taquilla_core::blobs::{BlobKey, SignedBlobs};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-fn access(state: &AppState) -> Result<&dyn crate::state::SignedBlobs, ApiError> {
+fn access(state: &AppState) -> Result<&dyn SignedBlobs, ApiError> {
     state
         .signed_blobs
         .as_deref()
