@@ -159,20 +159,12 @@ impl DynamoStore {
     ) -> Result<TransactWriteItem, StoreError> {
         let mut e = Expr::default();
         let item = match (op, replacement) {
-            (_, Some(item)) => {
-                let condition = e.condition(Some(&Condition::Absent), now);
-                let put = ddb::Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(to_attrs(item)))
-                    .set_condition_expression(condition)
-                    .set_expression_attribute_names(e.names())
-                    .set_expression_attribute_values(e.values())
-                    .build()
-                    .map_err(built)?;
-                TransactWriteItem::builder().put(put)
-            }
-            (WriteOp::Put { item, condition }, None) => {
-                let condition = e.condition(condition.as_ref(), now);
+            (_, Some(item)) | (WriteOp::Put { item, .. }, None) => {
+                let condition = match (op, replacement) {
+                    (WriteOp::Put { condition, .. }, None) => condition.as_ref(),
+                    _ => Some(&Condition::Absent),
+                };
+                let condition = e.condition(condition, now);
                 let put = ddb::Put::builder()
                     .table_name(&self.table)
                     .set_item(Some(to_attrs(item)))

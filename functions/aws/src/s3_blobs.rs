@@ -27,6 +27,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use taquilla_core::blobs::{
     Blob, BlobError, BlobKey, BlobMeta, Blobs, PresignedRequest, UploadSpec, validate_content_type,
 };
+use taquilla_core::report::error_chain as chain;
 
 /// User metadata field holding the lower-case hex SHA-256 of the content.
 pub const SHA256_METADATA: &str = "sha256";
@@ -282,18 +283,6 @@ fn classify(key: &BlobKey, status: Option<u16>, code: Option<&str>, text: String
 
 fn unavailable<E: StdError + 'static>(e: &SdkError<E, HttpResponse>) -> BlobError {
     BlobError::Unavailable(chain(e))
-}
-
-/// The error and its causes, on one line (SDK errors say little at the top).
-fn chain(e: &(dyn StdError + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 #[cfg(test)]

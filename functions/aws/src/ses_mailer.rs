@@ -12,8 +12,6 @@
 //! `AccountSuspended`, `SendingPaused`, throttling, limits, 5xx and network
 //! failures are [`MailError::Unavailable`] (the same message may go later).
 
-use std::error::Error as StdError;
-
 use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::error::{ProvideErrorMetadata as _, SdkError};
@@ -21,6 +19,7 @@ use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 use taquilla_core::mailer::{self, MailError, Mailer, OutgoingMail, SentMail};
+use taquilla_core::report::error_chain as chain;
 
 /// Sends through SES v2; see the [module docs](self).
 #[derive(Debug, Clone)]
@@ -108,18 +107,6 @@ fn classify_code(code: Option<&str>, text: String) -> MailError {
     } else {
         MailError::Unavailable(text)
     }
-}
-
-/// The error and its causes, on one line.
-fn chain(e: &(dyn StdError + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ pub mod domain;
 pub mod keys;
 pub mod mailer;
 pub mod password;
+pub mod report;
 pub mod secrets;
 pub mod services;
 pub mod store;

@@ -96,13 +96,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let message = if status.is_server_error() {
-            let mut chain = self.to_string();
-            let mut source = std::error::Error::source(&self);
-            while let Some(cause) = source {
-                chain.push_str(": ");
-                chain.push_str(&cause.to_string());
-                source = cause.source();
-            }
+            let chain = taquilla_core::report::error_chain(&self);
             tracing::error!(code, error = %chain, "request failed");
             match status {
                 StatusCode::SERVICE_UNAVAILABLE => {
