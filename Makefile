@@ -9,8 +9,9 @@ ARGS   ?=
 .PHONY: run test bench deps fmt lint clean
 
 ## run: build and start the local server on the embedded default (./var), with a demo instance
+## (built without the AWS adapters, which the embedded default does not use: a much shorter first build)
 run:
-	$(CARGO) run --release --bin taquilla -- serve $(ARGS)
+	$(CARGO) run --release --no-default-features --bin taquilla -- serve $(ARGS)
 
 ## test: formatting, lints and every test (conformance suites on SQLite and the AWS emulator)
 test: deps
