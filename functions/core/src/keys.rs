@@ -12,8 +12,25 @@
 //! | department, topic, role, agent | `I#{instance}` | `{KIND}#{id:010}` |
 //! | sequence of a kind | `I#{instance}` | `SEQ#{KIND}` |
 //! | agent e-mail (unique) | `I#{instance}#EMAIL#{email}` | `AGENT` |
+//! | user e-mail (unique) | `I#{instance}#EMAIL#{email}` | `USER` |
+//! | user | `I#{instance}#U#{user}` | `PROFILE` |
+//! | ticket | `I#{instance}#T#{ticket}` | `TICKET` |
+//! | thread entry | `I#{instance}#T#{ticket}` | `E#{created_ms:013}#{entry}` |
+//! | ticket lock | `I#{instance}#T#{ticket}` | `LOCK` (TTL) |
+//! | ticket number (unique) | `I#{instance}#NUM#{number}` | `TICKET` |
+//!
+//! Ticket queues are the GSIs; every ticket item carries the keys of the
+//! queues it is in (an absent key takes it out: the indexes are sparse):
+//!
+//! | index | partition | sort | serves |
+//! | --- | --- | --- | --- |
+//! | `gsi1` | `I#{instance}#DQ#{department}#{state}` | `{activity_ms:013}#{ticket}` | a department's queue by state |
+//! | `gsi2` | `I#{instance}#AQ#{agent}#{state}` | `{activity_ms:013}#{ticket}` | an agent's tickets |
+//! | `gsi3` | `I#{instance}#UQ#{user}` | `{created_ms:013}#{ticket}` | a user's tickets |
+//! | `gsi4` | `I#{instance}#TQ#{team}#{state}` | `{activity_ms:013}#{ticket}` | a team's tickets |
+//! | `gsi5` | `I#{instance}#DUE` | `{due_ms:013}#{ticket}` | open tickets by due time (SLA tick) |
 
-use crate::domain::InstanceId;
+use crate::domain::{EntryId, InstanceId, TicketId, UserId};
 use crate::store::{Key, SkCondition};
 
 /// Partition of the deployment-wide instance directory.
@@ -66,6 +83,107 @@ pub fn agent_email(instance: &InstanceId, email: &str) -> Key {
         format!("{}#EMAIL#{}", instance_pk(instance), email.to_lowercase()),
         "AGENT",
     )
+}
+
+/// The uniqueness claim on a user's e-mail address.
+#[must_use]
+pub fn user_email(instance: &InstanceId, email: &str) -> Key {
+    Key::new(
+        format!("{}#EMAIL#{}", instance_pk(instance), email.to_lowercase()),
+        "USER",
+    )
+}
+
+/// A user's profile.
+#[must_use]
+pub fn user(instance: &InstanceId, user: &UserId) -> Key {
+    Key::new(format!("{}#U#{user}", instance_pk(instance)), "PROFILE")
+}
+
+/// The partition of a ticket: the ticket, its thread, its lock.
+#[must_use]
+pub fn ticket_pk(instance: &InstanceId, ticket: &TicketId) -> String {
+    format!("{}#T#{ticket}", instance_pk(instance))
+}
+
+/// The ticket item.
+#[must_use]
+pub fn ticket(instance: &InstanceId, ticket: &TicketId) -> Key {
+    Key::new(ticket_pk(instance, ticket), "TICKET")
+}
+
+/// A thread entry; entries sort by creation time.
+#[must_use]
+pub fn entry(instance: &InstanceId, ticket: &TicketId, created_ms: i64, entry: &EntryId) -> Key {
+    Key::new(
+        ticket_pk(instance, ticket),
+        format!("E#{created_ms:013}#{entry}"),
+    )
+}
+
+/// Selects every entry of a thread.
+#[must_use]
+pub fn entries() -> SkCondition {
+    SkCondition::BeginsWith("E#".into())
+}
+
+/// The collision lock of a ticket.
+#[must_use]
+pub fn ticket_lock(instance: &InstanceId, ticket: &TicketId) -> Key {
+    Key::new(ticket_pk(instance, ticket), "LOCK")
+}
+
+/// The uniqueness claim on a ticket number, holding the ticket's id.
+#[must_use]
+pub fn ticket_number(instance: &InstanceId, number: &str) -> Key {
+    Key::new(format!("{}#NUM#{number}", instance_pk(instance)), "TICKET")
+}
+
+/// Queue index partitions of a ticket.
+pub mod queue {
+    use crate::domain::{AgentId, DepartmentId, InstanceId, State, TeamId, TicketId, UserId};
+
+    use super::instance_pk;
+
+    /// A department's tickets in one state (`gsi1`).
+    #[must_use]
+    pub fn department(instance: &InstanceId, department: DepartmentId, state: State) -> String {
+        format!(
+            "{}#DQ#{department}#{}",
+            instance_pk(instance),
+            state.as_str()
+        )
+    }
+
+    /// An agent's tickets in one state (`gsi2`).
+    #[must_use]
+    pub fn assignee(instance: &InstanceId, agent: AgentId, state: State) -> String {
+        format!("{}#AQ#{agent}#{}", instance_pk(instance), state.as_str())
+    }
+
+    /// A user's tickets (`gsi3`).
+    #[must_use]
+    pub fn user(instance: &InstanceId, user: &UserId) -> String {
+        format!("{}#UQ#{user}", instance_pk(instance))
+    }
+
+    /// A team's tickets in one state (`gsi4`).
+    #[must_use]
+    pub fn team(instance: &InstanceId, team: TeamId, state: State) -> String {
+        format!("{}#TQ#{team}#{}", instance_pk(instance), state.as_str())
+    }
+
+    /// Open tickets by due time (`gsi5`).
+    #[must_use]
+    pub fn due(instance: &InstanceId) -> String {
+        format!("{}#DUE", instance_pk(instance))
+    }
+
+    /// A sort key ordering tickets by a moment, ties broken by id.
+    #[must_use]
+    pub fn at(ms: i64, ticket: &TicketId) -> String {
+        format!("{ms:013}#{ticket}")
+    }
 }
 
 #[cfg(test)]

@@ -78,6 +78,8 @@ impl ApiError {
             }
             ApiError::Service(e @ ServiceError::NotFound(_)) => (StatusCode::NOT_FOUND, e.code()),
             ApiError::Service(e @ ServiceError::Conflict(_)) => (StatusCode::CONFLICT, e.code()),
+            ApiError::Service(e @ ServiceError::Forbidden(_)) => (StatusCode::FORBIDDEN, e.code()),
+            ApiError::Service(e @ ServiceError::Locked { .. }) => (StatusCode::CONFLICT, e.code()),
             ApiError::Service(e @ ServiceError::Invalid { .. }) => {
                 (StatusCode::BAD_REQUEST, e.code())
             }

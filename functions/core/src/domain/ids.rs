@@ -109,9 +109,114 @@ numeric_id!(
     "AGENT"
 );
 
+numeric_id!(
+    /// A team of agents of an instance.
+    TeamId,
+    "TEAM"
+);
+numeric_id!(
+    /// A ticket status of an instance.
+    StatusId,
+    "STATUS"
+);
+numeric_id!(
+    /// A ticket priority of an instance.
+    PriorityId,
+    "PRIORITY"
+);
+numeric_id!(
+    /// An organisation of an instance.
+    OrgId,
+    "ORG"
+);
+
+macro_rules! opaque_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        ///
+        /// 32 lower-case hex digits of a UUIDv7, so ids sort by creation time
+        /// and need no counter.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// A new id for an object created now.
+            #[must_use]
+            pub fn generate() -> Self {
+                Self(uuid::Uuid::now_v7().simple().to_string())
+            }
+
+            /// An id read from outside (a URL, a key).
+            pub fn parse(text: &str) -> Result<Self, BadId> {
+                if text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+                    Ok(Self(text.to_owned()))
+                } else {
+                    Err(BadId(text.to_owned()))
+                }
+            }
+
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = BadId;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+    };
+}
+
+/// An id that is not 32 lower-case hex digits.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("invalid id {0:?}")]
+pub struct BadId(pub String);
+
+opaque_id!(
+    /// A ticket (its internal id; users and agents see its number).
+    TicketId
+);
+opaque_id!(
+    /// A thread entry.
+    EntryId
+);
+opaque_id!(
+    /// A user (requester).
+    UserId
+);
+opaque_id!(
+    /// A task.
+    TaskId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn opaque_ids_are_time_ordered_hex() {
+        let a = TicketId::generate();
+        let b = TicketId::generate();
+        assert!(a < b);
+        assert_eq!(TicketId::parse(a.as_str()), Ok(a));
+        assert!(TicketId::parse("XYZ").is_err());
+    }
 
     #[test]
     fn instance_slugs_are_url_and_key_safe() {

@@ -4,10 +4,19 @@ pub mod agent;
 pub mod ids;
 pub mod instance;
 pub mod organisation_unit;
+pub mod people;
 pub mod role;
+pub mod thread;
+pub mod ticket;
 
-pub use agent::Agent;
-pub use ids::{AgentId, DepartmentId, InstanceId, RoleId, TopicId};
+pub use agent::{Agent, AgentAccess};
+pub use ids::{
+    AgentId, DepartmentId, EntryId, InstanceId, OrgId, PriorityId, RoleId, StatusId, TaskId,
+    TeamId, TicketId, TopicId, UserId,
+};
 pub use instance::{Instance, Language};
-pub use organisation_unit::{Department, HelpTopic};
+pub use organisation_unit::{AssignmentMode, AutoAssign, Department, HelpTopic};
+pub use people::{Organisation, Team, User};
 pub use role::{Permission, Role};
+pub use thread::{Attachment, Author, Entry, EntryKind};
+pub use ticket::{Collaborator, CopyKind, Priority, Source, State, Status, Ticket};

@@ -3,7 +3,18 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DepartmentId, TopicId};
+use super::{AgentId, DepartmentId, PriorityId, TeamId, TopicId};
+
+/// How new tickets of a department find an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentMode {
+    /// Agents claim or are given tickets.
+    #[default]
+    Manual,
+    /// Each new ticket goes to the next available member, in turn.
+    RoundRobin,
+}
 
 /// A unit inside an instance that owns tickets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,8 +22,47 @@ pub struct Department {
     pub id: DepartmentId,
     pub name: String,
     /// Outgoing address of the department's mail.
+    #[serde(default)]
     pub email: Option<String>,
+    #[serde(default)]
     pub parent: Option<DepartmentId>,
+    /// The department's manager.
+    #[serde(default)]
+    pub manager: Option<AgentId>,
+    /// SLA plan of its tickets unless the help topic names one (SLA plans
+    /// arrive with the intake issue; the reference is kept now).
+    #[serde(default)]
+    pub sla: Option<u32>,
+    /// Tickets visible only to agents with access to this department.
+    #[serde(default)]
+    pub members_only: bool,
+    #[serde(default)]
+    pub assignment: AssignmentMode,
+}
+
+impl Department {
+    /// A department with nothing but its name configured.
+    #[must_use]
+    pub fn new(id: DepartmentId, name: impl Into<String>) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            email: None,
+            parent: None,
+            manager: None,
+            sla: None,
+            members_only: false,
+            assignment: AssignmentMode::Manual,
+        }
+    }
+}
+
+/// Who a help topic assigns its new tickets to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum AutoAssign {
+    Agent(AgentId),
+    Team(TeamId),
 }
 
 /// What a user picks when opening a ticket; it routes the ticket.
@@ -23,5 +73,49 @@ pub struct HelpTopic {
     pub department: DepartmentId,
     /// Shown on the public portal.
     pub public: bool,
+    #[serde(default)]
     pub parent: Option<TopicId>,
+    #[serde(default)]
+    pub priority: Option<PriorityId>,
+    #[serde(default)]
+    pub sla: Option<u32>,
+    #[serde(default)]
+    pub auto_assign: Option<AutoAssign>,
+    /// Send the new-ticket auto-response.
+    #[serde(default = "yes")]
+    pub auto_response: bool,
+    /// Overrides the instance's ticket-number format.
+    #[serde(default)]
+    pub number_format: Option<String>,
+    /// Forms the topic asks for (forms arrive with the intake issue).
+    #[serde(default)]
+    pub forms: Vec<u32>,
+    /// Users copied on every ticket of the topic.
+    #[serde(default)]
+    pub default_collaborators: Vec<String>,
+}
+
+impl HelpTopic {
+    /// A public topic of `department` with nothing else configured.
+    #[must_use]
+    pub fn new(id: TopicId, name: impl Into<String>, department: DepartmentId) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            department,
+            public: true,
+            parent: None,
+            priority: None,
+            sla: None,
+            auto_assign: None,
+            auto_response: true,
+            number_format: None,
+            forms: Vec::new(),
+            default_collaborators: Vec::new(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
 }

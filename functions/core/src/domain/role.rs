@@ -52,6 +52,33 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// The permission's name, as roles and API keys spell it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::TicketCreate => "ticket.create",
+            Permission::TicketEdit => "ticket.edit",
+            Permission::TicketAssign => "ticket.assign",
+            Permission::TicketTransfer => "ticket.transfer",
+            Permission::TicketReply => "ticket.reply",
+            Permission::TicketClose => "ticket.close",
+            Permission::TicketDelete => "ticket.delete",
+            Permission::TicketNote => "ticket.note",
+            Permission::TicketRelease => "ticket.release",
+            Permission::TicketMerge => "ticket.merge",
+            Permission::TaskCreate => "task.create",
+            Permission::TaskEdit => "task.edit",
+            Permission::TaskAssign => "task.assign",
+            Permission::TaskClose => "task.close",
+            Permission::TaskDelete => "task.delete",
+            Permission::CannedManage => "canned.manage",
+            Permission::FaqManage => "faq.manage",
+            Permission::StatsView => "stats.view",
+            Permission::UserManage => "user.manage",
+            Permission::OrgManage => "org.manage",
+        }
+    }
+
     pub const ALL: [Permission; 20] = [
         Permission::TicketCreate,
         Permission::TicketEdit,
@@ -88,5 +115,17 @@ impl Role {
     #[must_use]
     pub fn allows(&self, permission: Permission) -> bool {
         self.permissions.contains(&permission)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_their_serialised_form() {
+        for p in Permission::ALL {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! Use cases: the only code that writes. Each takes the ports it needs.
 
+pub mod context;
 pub mod directory;
 pub mod provision;
+
+pub use context::{Actor, Ctx};
 
 use thiserror::Error;
 
@@ -15,6 +18,12 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error("{0} not found")]
     NotFound(String),
+    /// The actor lacks a permission (or is not who the object belongs to).
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    /// Another agent holds the ticket's lock.
+    #[error("the ticket is locked by {holder} until {until_ms}")]
+    Locked { holder: String, until_ms: i64 },
     #[error("{0} already exists")]
     Conflict(String),
     #[error("invalid {field}: {message}")]
@@ -29,6 +38,8 @@ impl ServiceError {
         match self {
             ServiceError::Store(e) => e.code(),
             ServiceError::NotFound(_) => "not_found",
+            ServiceError::Forbidden(_) => "forbidden",
+            ServiceError::Locked { .. } => "ticket_locked",
             ServiceError::Conflict(_) => "conflict",
             ServiceError::Invalid { .. } => "invalid_field",
             ServiceError::Password(_) => "internal",

@@ -8,7 +8,7 @@ use super::ServiceError;
 use crate::clock::Clock;
 use crate::domain::{
     Agent, AgentId, Department, DepartmentId, HelpTopic, Instance, InstanceId, Language,
-    Permission, Role, RoleId, TopicId,
+    Permission, Priority, PriorityId, Role, RoleId, State, Status, StatusId, TopicId,
 };
 use crate::keys;
 use crate::password;
@@ -82,6 +82,38 @@ fn default_roles() -> Vec<Role> {
     ]
 }
 
+/// osTicket's default status list: one status per state, plus "Resolved".
+fn default_statuses() -> Vec<Status> {
+    [
+        ("Open", State::Open),
+        ("Resolved", State::Closed),
+        ("Closed", State::Closed),
+        ("Archived", State::Archived),
+        ("Deleted", State::Deleted),
+    ]
+    .into_iter()
+    .zip(1..)
+    .map(|((name, state), n)| Status {
+        id: StatusId(n),
+        name: name.into(),
+        state,
+    })
+    .collect()
+}
+
+/// osTicket's default priorities, most urgent first.
+fn default_priorities() -> Vec<Priority> {
+    [("Emergency", 1), ("High", 2), ("Normal", 3), ("Low", 4)]
+        .into_iter()
+        .zip(1..)
+        .map(|((name, urgency), n)| Priority {
+            id: PriorityId(n),
+            name: name.into(),
+            urgency,
+        })
+        .collect()
+}
+
 fn put_new(item: Item) -> WriteOp {
     WriteOp::Put {
         item,
@@ -129,12 +161,7 @@ pub async fn provision(
         put_new(codec::encode(keys::instance_config(id), &instance)?),
     ];
     for (n, name) in blueprint.departments.iter().enumerate() {
-        let dept = Department {
-            id: DepartmentId(number(n)?),
-            name: name.clone(),
-            email: None,
-            parent: None,
-        };
+        let dept = Department::new(DepartmentId(number(n)?), name.clone());
         ops.push(put_new(codec::encode(
             keys::object(id, DepartmentId::KIND, dept.id.0),
             &dept,
@@ -148,11 +175,12 @@ pub async fn provision(
             });
         }
         let topic = HelpTopic {
-            id: TopicId(number(n)?),
-            name: name.clone(),
-            department: DepartmentId(number(*dept)?),
             public: *public,
-            parent: None,
+            ..HelpTopic::new(
+                TopicId(number(n)?),
+                name.clone(),
+                DepartmentId(number(*dept)?),
+            )
         };
         ops.push(put_new(codec::encode(
             keys::object(id, TopicId::KIND, topic.id.0),
@@ -176,7 +204,10 @@ pub async fn provision(
         admin: true,
         department: DepartmentId(1),
         role: RoleId(1),
+        access: std::collections::BTreeMap::new(),
+        teams: Vec::new(),
         active: true,
+        on_vacation: false,
     };
     ops.push(put_new(codec::encode(
         keys::object(id, AgentId::KIND, admin.id.0),
@@ -185,6 +216,22 @@ pub async fn provision(
     ops.push(put_new(
         Item::new(keys::agent_email(id, &email)).with("agent", i64::from(admin.id.0)),
     ));
+    let statuses = default_statuses();
+    for status in &statuses {
+        ops.push(put_new(codec::encode(
+            keys::object(id, StatusId::KIND, status.id.0),
+            status,
+        )?));
+    }
+    let priorities = default_priorities();
+    for priority in &priorities {
+        ops.push(put_new(codec::encode(
+            keys::object(id, PriorityId::KIND, priority.id.0),
+            priority,
+        )?));
+    }
+    ops.push(sequence_at(id, StatusId::KIND, statuses.len())?);
+    ops.push(sequence_at(id, PriorityId::KIND, priorities.len())?);
     ops.push(sequence_at(
         id,
         DepartmentId::KIND,
