@@ -13,7 +13,8 @@
 //! | sequence of a kind | `I#{instance}` | `SEQ#{KIND}` |
 //! | agent e-mail (unique) | `I#{instance}#EMAIL#{email}` | `AGENT` |
 //! | user e-mail (unique) | `I#{instance}#EMAIL#{email}` | `USER` |
-//! | user | `I#{instance}#U#{user}` | `PROFILE` |
+//! | user | `I#{instance}#USERS` | `{user}` |
+//! | organisation | `I#{instance}` | `ORG#{id:010}` |
 //! | ticket | `I#{instance}#T#{ticket}` | `TICKET` |
 //! | thread entry | `I#{instance}#T#{ticket}` | `E#{created_ms:013}#{entry}` |
 //! | ticket lock | `I#{instance}#T#{ticket}` | `LOCK` (TTL) |
@@ -94,10 +95,16 @@ pub fn user_email(instance: &InstanceId, email: &str) -> Key {
     )
 }
 
+/// The partition of every user of an instance (listing users is one query).
+#[must_use]
+pub fn users_pk(instance: &InstanceId) -> String {
+    format!("{}#USERS", instance_pk(instance))
+}
+
 /// A user's profile.
 #[must_use]
 pub fn user(instance: &InstanceId, user: &UserId) -> Key {
-    Key::new(format!("{}#U#{user}", instance_pk(instance)), "PROFILE")
+    Key::new(users_pk(instance), user.to_string())
 }
 
 /// The partition of a ticket: the ticket, its thread, its lock.

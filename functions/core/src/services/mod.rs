@@ -6,6 +6,14 @@ pub mod provision;
 
 pub use context::{Actor, Ctx};
 
+/// One page of a list a service returns, with the cursor of the next page.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Present exactly when more items follow.
+    pub cursor: Option<String>,
+}
+
 use thiserror::Error;
 
 use crate::password::PasswordError;
