@@ -3,6 +3,7 @@
 pub mod context;
 pub mod directory;
 pub mod provision;
+pub mod tickets;
 
 pub use context::{Actor, Ctx};
 
