@@ -1,6 +1,7 @@
 //! The help desk's objects, as plain data with their rules. No I/O.
 
 pub mod agent;
+pub mod change;
 pub mod ids;
 pub mod instance;
 pub mod organisation_unit;
