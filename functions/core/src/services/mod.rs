@@ -1,5 +1,6 @@
 //! Use cases: the only code that writes. Each takes the ports it needs.
 
+pub mod admin;
 pub mod context;
 pub mod directory;
 pub mod provision;

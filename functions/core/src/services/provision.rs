@@ -114,6 +114,12 @@ fn default_priorities() -> Vec<Priority> {
         .collect()
 }
 
+/// Puts a configuration object (or the settings) at version 1, as
+/// [`admin::records`](super::admin::records) versions every object.
+fn put_versioned(item: Item) -> WriteOp {
+    put_new(item.with(super::admin::records::VERSION_ATTR, 1))
+}
+
 fn put_new(item: Item) -> WriteOp {
     WriteOp::Put {
         item,
@@ -158,11 +164,11 @@ pub async fn provision(
     };
     let mut ops = vec![
         put_new(Item::new(keys::directory_entry(id)).with("name", blueprint.name.clone())),
-        put_new(codec::encode(keys::instance_config(id), &instance)?),
+        put_versioned(codec::encode(keys::instance_config(id), &instance)?),
     ];
     for (n, name) in blueprint.departments.iter().enumerate() {
         let dept = Department::new(DepartmentId(number(n)?), name.clone());
-        ops.push(put_new(codec::encode(
+        ops.push(put_versioned(codec::encode(
             keys::object(id, DepartmentId::KIND, dept.id.0),
             &dept,
         )?));
@@ -182,14 +188,14 @@ pub async fn provision(
                 DepartmentId(number(*dept)?),
             )
         };
-        ops.push(put_new(codec::encode(
+        ops.push(put_versioned(codec::encode(
             keys::object(id, TopicId::KIND, topic.id.0),
             &topic,
         )?));
     }
     let roles = default_roles();
     for role in &roles {
-        ops.push(put_new(codec::encode(
+        ops.push(put_versioned(codec::encode(
             keys::object(id, RoleId::KIND, role.id.0),
             role,
         )?));
@@ -209,7 +215,7 @@ pub async fn provision(
         active: true,
         on_vacation: false,
     };
-    ops.push(put_new(codec::encode(
+    ops.push(put_versioned(codec::encode(
         keys::object(id, AgentId::KIND, admin.id.0),
         &admin,
     )?));
@@ -218,14 +224,14 @@ pub async fn provision(
     ));
     let statuses = default_statuses();
     for status in &statuses {
-        ops.push(put_new(codec::encode(
+        ops.push(put_versioned(codec::encode(
             keys::object(id, StatusId::KIND, status.id.0),
             status,
         )?));
     }
     let priorities = default_priorities();
     for priority in &priorities {
-        ops.push(put_new(codec::encode(
+        ops.push(put_versioned(codec::encode(
             keys::object(id, PriorityId::KIND, priority.id.0),
             priority,
         )?));

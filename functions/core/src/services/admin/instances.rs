@@ -1,0 +1,212 @@
+//! Instances: created whole (settings, a first department and topic, roles,
+//! statuses, priorities and the first administrator) by
+//! [`provision`](crate::services::provision), listed, and configured by
+//! their administrators.
+
+use serde::Deserialize;
+
+use super::records::{self, Versioned};
+use super::{access, validate};
+use crate::clock::Clock;
+use crate::domain::{Instance, InstanceId, Language};
+use crate::keys;
+use crate::services::provision::{self, Blueprint, Provisioned};
+use crate::services::{Actor, Ctx, ServiceError, directory};
+use crate::store::{Condition, ItemStore, Update, WriteOp, codec};
+
+/// The settings of a new instance and its first administrator.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CreateInstance {
+    pub slug: String,
+    pub name: String,
+    #[serde(default = "default_language")]
+    pub language: Language,
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    #[serde(default = "default_number_format")]
+    pub number_format: String,
+    pub admin_name: String,
+    pub admin_email: String,
+}
+
+fn default_language() -> Language {
+    Language::Ca
+}
+
+fn default_timezone() -> String {
+    "Europe/Madrid".into()
+}
+
+fn default_number_format() -> String {
+    "######".into()
+}
+
+/// Changes to the instance's settings made from `version`; absent fields stay.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct InstanceChanges {
+    pub version: i64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub language: Option<Language>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub ticket_number_format: Option<String>,
+    #[serde(default)]
+    pub online: Option<bool>,
+}
+
+/// Name of the department (and help topic) a new instance starts with.
+const FIRST_DEPARTMENT: &str = "General";
+const FIRST_TOPIC: &str = "General enquiry";
+
+/// Creates an instance, all of it or nothing; the administrator's password
+/// is in the result, and nowhere else ever again. For operators (the CLI):
+/// no actor is checked. An existing slug is a `Conflict`.
+pub async fn create(
+    store: &dyn ItemStore,
+    clock: &dyn Clock,
+    new: CreateInstance,
+) -> Result<Provisioned, ServiceError> {
+    let id =
+        InstanceId::parse(new.slug.trim()).map_err(|e| validate::invalid("slug", e.to_string()))?;
+    let blueprint = Blueprint {
+        id,
+        name: validate::name("name", &new.name)?,
+        language: new.language,
+        timezone: timezone(&new.timezone)?,
+        ticket_number_format: number_format("number_format", &new.number_format)?,
+        departments: vec![FIRST_DEPARTMENT.into()],
+        topics: vec![(FIRST_TOPIC.into(), 0, true)],
+        admin_name: validate::name("admin_name", &new.admin_name)?,
+        admin_email: validate::email("admin_email", &new.admin_email)?,
+    };
+    provision::provision(store, clock, &blueprint).await
+}
+
+/// Every instance of the deployment. For operators (the CLI).
+pub async fn list(store: &dyn ItemStore) -> Result<Vec<Instance>, ServiceError> {
+    directory::list_instances(store).await
+}
+
+/// The call's instance; any agent of it may read its settings.
+pub async fn get(ctx: Ctx<'_>, actor: &Actor) -> Result<Versioned<Instance>, ServiceError> {
+    access::require_member(&ctx, actor).await?;
+    load(&ctx).await
+}
+
+async fn load(ctx: &Ctx<'_>) -> Result<Versioned<Instance>, ServiceError> {
+    let item = ctx
+        .store
+        .get(&keys::instance_config(ctx.instance))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("instance {}", ctx.instance)))?;
+    Ok(Versioned {
+        record: codec::decode(&item)?,
+        version: item.get_i64(records::VERSION_ATTR).unwrap_or(0),
+    })
+}
+
+/// Applies `changes` if the settings are still at `changes.version`
+/// (administrators only); a new name is also written to the directory.
+pub async fn update(
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    changes: InstanceChanges,
+) -> Result<Versioned<Instance>, ServiceError> {
+    access::require_admin(&ctx, actor).await?;
+    let what = format!("instance {}", ctx.instance);
+    let current = load(&ctx).await?;
+    records::check_version(&what, current.version, changes.version)?;
+    let mut instance = current.record;
+    if let Some(name) = changes.name {
+        instance.name = validate::name("name", &name)?;
+    }
+    if let Some(language) = changes.language {
+        instance.language = language;
+    }
+    if let Some(tz) = changes.timezone {
+        instance.timezone = timezone(&tz)?;
+    }
+    if let Some(format) = changes.ticket_number_format {
+        instance.ticket_number_format = number_format("ticket_number_format", &format)?;
+    }
+    if let Some(online) = changes.online {
+        instance.online = online;
+    }
+    let ops = vec![
+        WriteOp::Put {
+            item: codec::encode(keys::instance_config(ctx.instance), &instance)?
+                .with(records::VERSION_ATTR, current.version + 1),
+            condition: Some(records::if_at(current.version)),
+        },
+        WriteOp::Update(
+            Update::new(keys::directory_entry(ctx.instance))
+                .set("name", instance.name.clone())
+                .when(Condition::Exists),
+        ),
+    ];
+    records::commit(&ctx, ops, &what, |_| None).await?;
+    Ok(Versioned {
+        record: instance,
+        version: current.version + 1,
+    })
+}
+
+/// An IANA-style time zone name: `UTC`, or `Area/Location` of letters,
+/// digits, `_`, `-`, `+` and `/`. (The zone database itself is not bundled.)
+fn timezone(value: &str) -> Result<String, ServiceError> {
+    let value = value.trim();
+    let ok = value == "UTC"
+        || (value.contains('/')
+            && value.len() <= 64
+            && !value.starts_with('/')
+            && !value.ends_with('/')
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-+/".contains(c)));
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(validate::invalid(
+            "timezone",
+            format!("{value:?} is not a time zone such as Europe/Madrid"),
+        ))
+    }
+}
+
+/// A ticket-number format: 1 to 32 printable characters with at least one
+/// `#` (a random digit), e.g. `######` or `IT-####`.
+fn number_format(field: &str, value: &str) -> Result<String, ServiceError> {
+    let value = value.trim();
+    let ok = (1..=32).contains(&value.chars().count())
+        && value.contains('#')
+        && value.chars().all(|c| c.is_ascii_graphic());
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(validate::invalid(
+            field,
+            "use 1 to 32 printable characters with at least one # (a digit), e.g. ######",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_zones_and_number_formats_are_checked() {
+        assert!(timezone("Europe/Madrid").is_ok());
+        assert!(timezone("UTC").is_ok());
+        assert!(timezone("America/Argentina/Buenos_Aires").is_ok());
+        for bad in ["", "Madrid", "Europe/", "Europe Madrid/x"] {
+            assert!(timezone(bad).is_err(), "{bad}");
+        }
+        assert!(number_format("f", "IT-####").is_ok());
+        assert!(number_format("f", "ABC").is_err());
+        assert!(number_format("f", "# #").is_err());
+    }
+}

@@ -1,0 +1,39 @@
+//! What an administrator configures: the instance's settings, departments,
+//! help topics, agents, teams, roles, statuses and priorities.
+//!
+//! One module per kind, each with `create`, `get`, `list`, `update` and,
+//! where it makes sense, `delete` (or `set_active` for agents). Every write
+//! needs an administrator of the instance ([`access::require_admin`]); the
+//! read-only lists of departments, topics, statuses, priorities and teams are
+//! open to any active agent of the instance ([`access::require_member`]).
+//!
+//! Objects are stored one item each under [`crate::keys::object`], with a
+//! `version` attribute beside the record's fields: an update names the
+//! version it was made from and is written only if that is still the stored
+//! one (see [`records`]), so two concurrent edits never both win silently.
+
+pub mod access;
+pub mod agents;
+pub mod departments;
+pub mod ids;
+pub mod instances;
+pub mod priorities;
+pub mod records;
+pub mod roles;
+pub mod statuses;
+pub mod teams;
+pub mod topics;
+mod validate;
+
+pub use records::Versioned;
+
+/// Deserialises a field that may be absent (leave it), `null` (clear it) or
+/// a value (set it): use with `#[serde(default, deserialize_with = "nullable")]`
+/// on an `Option<Option<T>>`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
