@@ -9,3 +9,6 @@
 // the store functions have no caller yet.
 #[allow(dead_code)]
 pub(crate) mod store;
+pub mod actions;
+pub mod locks;
+pub mod merge;
