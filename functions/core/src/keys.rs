@@ -19,6 +19,8 @@
 //! | thread entry | `I#{instance}#T#{ticket}` | `E#{created_ms:013}#{entry}` |
 //! | ticket lock | `I#{instance}#T#{ticket}` | `LOCK` (TTL) |
 //! | ticket number (unique) | `I#{instance}#NUM#{number}` | `TICKET` |
+//! | API key (by hash; deployment-wide) | `APIKEY#{sha256}` | `KEY` |
+//! | API key of an instance (listing) | `I#{instance}` | `APIKEY#{key id}` |
 //!
 //! Ticket queues are the GSIs; every ticket item carries the keys of the
 //! queues it is in (an absent key takes it out: the indexes are sparse):
@@ -144,6 +146,25 @@ pub fn ticket_lock(instance: &InstanceId, ticket: &TicketId) -> Key {
 #[must_use]
 pub fn ticket_number(instance: &InstanceId, number: &str) -> Key {
     Key::new(format!("{}#NUM#{number}", instance_pk(instance)), "TICKET")
+}
+
+/// An integration API key, found by the SHA-256 of the key (hex): the one
+/// deployment-wide lookup an API request makes before it knows its instance.
+#[must_use]
+pub fn api_key(hash: &str) -> Key {
+    Key::new(format!("APIKEY#{hash}"), "KEY")
+}
+
+/// The listing entry of an instance's API key, holding the key's hash.
+#[must_use]
+pub fn instance_api_key(instance: &InstanceId, key_id: &str) -> Key {
+    Key::new(instance_pk(instance), format!("APIKEY#{key_id}"))
+}
+
+/// Selects every API key listing entry of an instance partition.
+#[must_use]
+pub fn instance_api_keys() -> SkCondition {
+    SkCondition::BeginsWith("APIKEY#".into())
 }
 
 /// Queue index partitions of a ticket.

@@ -86,6 +86,9 @@ impl ApiError {
             ApiError::Service(e @ ServiceError::Password(_)) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, e.code())
             }
+            ApiError::Service(e @ ServiceError::Unauthorized { .. }) => {
+                (StatusCode::UNAUTHORIZED, e.code())
+            }
             ApiError::Blob(e) => (blob_status(e), e.code()),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -1,10 +1,14 @@
 //! Use cases: the only code that writes. Each takes the ports it needs.
 
 pub mod admin;
+pub mod agents_access;
+pub mod apikeys;
 pub mod context;
 pub mod directory;
+pub mod osticket;
 pub mod provision;
 pub mod tickets;
+pub mod tokens;
 
 pub use context::{Actor, Ctx};
 
@@ -40,6 +44,10 @@ pub enum ServiceError {
     Invalid { field: String, message: String },
     #[error(transparent)]
     Password(#[from] PasswordError),
+    /// Credentials missing, unknown, inactive, expired or presented from a
+    /// disallowed address; `code` says which (e.g. `invalid_token`).
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
 }
 
 impl ServiceError {
@@ -53,6 +61,7 @@ impl ServiceError {
             ServiceError::Conflict(_) => "conflict",
             ServiceError::Invalid { .. } => "invalid_field",
             ServiceError::Password(_) => "internal",
+            ServiceError::Unauthorized { code, .. } => code,
         }
     }
 }
