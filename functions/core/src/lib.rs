@@ -34,6 +34,7 @@ pub mod keys;
 pub mod mailer;
 pub mod password;
 pub mod report;
+pub mod sanitize;
 pub mod secrets;
 pub mod services;
 pub mod store;

@@ -4,6 +4,7 @@ pub mod agent;
 pub mod change;
 pub mod ids;
 pub mod instance;
+pub mod number;
 pub mod organisation_unit;
 pub mod people;
 pub mod role;

@@ -5,10 +5,12 @@ pub mod agents_access;
 pub mod apikeys;
 pub mod context;
 pub mod directory;
+pub mod organisations;
 pub mod osticket;
 pub mod provision;
 pub mod tickets;
 pub mod tokens;
+pub mod users;
 
 pub use context::{Actor, Ctx};
 

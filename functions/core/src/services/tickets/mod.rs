@@ -9,7 +9,19 @@ pub mod actions;
 pub mod locks;
 pub mod merge;
 
-// Part of the ticket use cases land in later commits; until then some of
-// the store functions have no caller yet.
-#[allow(dead_code)]
+pub(crate) mod access;
+pub mod attachments;
+pub(crate) mod config;
+pub mod conversation;
+mod numbers;
+pub mod open;
+pub mod queue;
+pub mod read;
 pub(crate) mod store;
+
+pub use crate::sanitize::Body;
+pub use attachments::NewAttachment;
+pub use conversation::{NewMessage, NewNote, NewResponse, note, reply, respond};
+pub use open::{OpenTicket, open};
+pub use queue::{QueueFilter, QueueSort, queue};
+pub use read::{by_number, get, thread};

@@ -1,0 +1,212 @@
+//! The conversation: a user's message, an agent's response, an internal
+//! note. Each adds an entry and updates the ticket (activity time, answered
+//! flag, ...) in one transaction guarded by the ticket's version; a lost
+//! race is retried on a fresh read, so two agents responding at once both
+//! land in the thread.
+
+use std::collections::BTreeMap;
+
+use super::access::load_visible;
+use super::attachments::{self, NewAttachment};
+use super::open::check_body;
+use super::{config, store};
+use crate::domain::change::{self, Change};
+use crate::domain::{
+    Author, Entry, EntryId, EntryKind, Permission, State, Status, StatusId, Ticket, TicketId,
+};
+use crate::sanitize::Body;
+use crate::services::{Actor, Ctx, ServiceError};
+
+/// Attempts at saving an entry when other changes keep winning the race.
+const SAVE_ATTEMPTS: usize = 8;
+
+/// A message from the user or a collaborator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub body: Body,
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// An agent's response, sent to the user; optionally changing the status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewResponse {
+    pub body: Body,
+    pub attachments: Vec<NewAttachment>,
+    pub status: Option<StatusId>,
+}
+
+/// An internal note, for agents only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNote {
+    pub body: Body,
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// Who writes, as recorded on the entry.
+fn author_of(actor: &Actor, ticket: &Ticket) -> Author {
+    match actor {
+        Actor::Agent(access) => Author::Agent(access.agent.id),
+        Actor::User(user) => Author::User(user.clone()),
+        Actor::ApiKey { key_id, .. } => Author::System(format!("api key {key_id}")),
+        // Mail processing writes on behalf of the ticket's user.
+        Actor::System(_) => Author::User(ticket.user.clone()),
+    }
+}
+
+/// Stores the files, then applies `edit` to a fresh read of the ticket and
+/// saves it with the entry (and any events `edit` returns), retrying on a
+/// lost race. Returns the ticket as saved.
+async fn write<F>(
+    ctx: &Ctx<'_>,
+    ticket: Ticket,
+    mut entry: Entry,
+    files: Vec<NewAttachment>,
+    mut edit: F,
+) -> Result<Ticket, ServiceError>
+where
+    F: FnMut(&mut Ticket, i64) -> Result<Vec<Entry>, ServiceError>,
+{
+    entry.attachments = attachments::put_all(ctx, &ticket.id, &entry.id, files).await?;
+    let mut current = ticket;
+    for _ in 0..SAVE_ATTEMPTS {
+        let now = ctx.clock.now_ms();
+        entry.created_at = now;
+        let old_version = current.version;
+        let mut next = current.clone();
+        next.updated_at = now.max(next.updated_at);
+        let events = edit(&mut next, now)?;
+        let mut ops = vec![store::append_entry_op(ctx, &next, &entry)?];
+        for event in &events {
+            ops.push(store::append_entry_op(ctx, &next, event)?);
+        }
+        match store::save(ctx, old_version, &next, ops).await {
+            Ok(()) => {
+                next.version = store::next_version(old_version);
+                return Ok(next);
+            }
+            Err(ServiceError::Conflict(_)) => current = store::load(ctx, &current.id).await?,
+            Err(other) => return Err(other),
+        }
+    }
+    Err(ServiceError::Conflict(format!(
+        "ticket {}: too many concurrent changes, try again",
+        current.number
+    )))
+}
+
+fn new_entry(kind: EntryKind, author: Author, (html, text): (String, String)) -> Entry {
+    Entry {
+        id: EntryId::generate(),
+        kind,
+        author,
+        body_html: html,
+        body_text: text,
+        attachments: Vec::new(),
+        event: None,
+        data: BTreeMap::new(),
+        created_at: 0,
+    }
+}
+
+/// A message from the ticket's user or a collaborator (or from the system,
+/// e.g. mail, on the user's behalf). A closed ticket is reopened, as
+/// osTicket does, with a `status_changed` event. Archived and deleted
+/// tickets take no messages.
+pub async fn reply(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: &TicketId,
+    message: NewMessage,
+) -> Result<Ticket, ServiceError> {
+    let body = check_body(&message.body)?;
+    attachments::check(&message.attachments)?;
+    if !matches!(actor, Actor::User(_) | Actor::System(_)) {
+        return Err(ServiceError::Forbidden(
+            "messages come from users; agents respond or note".into(),
+        ));
+    }
+    let ticket = load_visible(ctx, actor, id).await?;
+    let reopen_to: Option<Status> = match ticket.state {
+        State::Open => None,
+        State::Closed => Some(config::first_status(ctx, State::Open).await?),
+        State::Archived | State::Deleted => {
+            return Err(ServiceError::Forbidden(format!(
+                "ticket {} is {}",
+                ticket.number,
+                ticket.state.as_str()
+            )));
+        }
+    };
+    let author = author_of(actor, &ticket);
+    let entry = new_entry(EntryKind::Message, author.clone(), body);
+    write(ctx, ticket, entry, message.attachments, |t, now| {
+        t.last_message_at = Some(now);
+        t.answered = false;
+        let mut events = Vec::new();
+        if let Some(status) = &reopen_to
+            && t.state == State::Closed
+            && let Some(event) = change::apply(t, Change::SetStatus(status.clone()), &author, now)
+        {
+            events.push(event);
+        }
+        Ok(events)
+    })
+    .await
+}
+
+/// An agent's response (needs `ticket.reply` in the ticket's department):
+/// marks the ticket answered and, with `status`, changes it (an event
+/// records the change).
+pub async fn respond(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: &TicketId,
+    response: NewResponse,
+) -> Result<Ticket, ServiceError> {
+    let body = check_body(&response.body)?;
+    attachments::check(&response.attachments)?;
+    if matches!(actor, Actor::User(_)) {
+        return Err(ServiceError::Forbidden(
+            Permission::TicketReply.as_str().into(),
+        ));
+    }
+    let ticket = load_visible(ctx, actor, id).await?;
+    actor.require(Permission::TicketReply, ticket.department)?;
+    let status: Option<Status> = match response.status {
+        Some(id) => Some(config::existing(ctx, StatusId::KIND, id.0, "status").await?),
+        None => None,
+    };
+    let author = author_of(actor, &ticket);
+    let entry = new_entry(EntryKind::Response, author.clone(), body);
+    write(ctx, ticket, entry, response.attachments, |t, now| {
+        t.answered = true;
+        t.last_response_at = Some(now);
+        Ok(status
+            .clone()
+            .and_then(|s| change::apply(t, Change::SetStatus(s), &author, now))
+            .into_iter()
+            .collect())
+    })
+    .await
+}
+
+/// An internal note (needs `ticket.note` in the ticket's department).
+pub async fn note(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: &TicketId,
+    note: NewNote,
+) -> Result<Ticket, ServiceError> {
+    let body = check_body(&note.body)?;
+    attachments::check(&note.attachments)?;
+    if matches!(actor, Actor::User(_)) {
+        return Err(ServiceError::Forbidden(
+            Permission::TicketNote.as_str().into(),
+        ));
+    }
+    let ticket = load_visible(ctx, actor, id).await?;
+    actor.require(Permission::TicketNote, ticket.department)?;
+    let author = author_of(actor, &ticket);
+    let entry = new_entry(EntryKind::Note, author, body);
+    write(ctx, ticket, entry, note.attachments, |_, _| Ok(Vec::new())).await
+}
