@@ -1,0 +1,915 @@
+//! The administrator's services on a fresh SQLite store per test: every kind
+//! round-trips; every rule refuses bad input and changes nothing; only an
+//! administrator of the instance itself may configure it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use taquilla_core::blobs::Blobs;
+use taquilla_core::clock::{Clock, SystemClock};
+use taquilla_core::domain::{
+    Agent, AgentAccess, AgentId, AutoAssign, DepartmentId, InstanceId, Language, Permission,
+    PriorityId, RoleId, State, StatusId, TeamId, TopicId,
+};
+use taquilla_core::keys;
+use taquilla_core::password;
+use taquilla_core::services::admin::{
+    agents, departments, instances, priorities, roles, statuses, teams, topics,
+};
+use taquilla_core::services::{Actor, Ctx, ServiceError, provision};
+use taquilla_core::store::{Item, ItemStore, Query, codec};
+use taquilla_local::{FsBlobs, SqliteStore};
+
+/// A fresh store with two instances: `demo` (the demo blueprint) and `lab`.
+struct Desk {
+    store: Arc<dyn ItemStore>,
+    blobs: Arc<dyn Blobs>,
+    clock: Arc<dyn Clock>,
+    demo: InstanceId,
+    lab: InstanceId,
+    _dir: tempfile::TempDir,
+}
+
+fn system() -> Actor {
+    Actor::System("test".into())
+}
+
+impl Desk {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store: Arc<dyn ItemStore> = Arc::new(
+            SqliteStore::open_with_clock(&dir.path().join("taquilla.db"), clock.clone()).unwrap(),
+        );
+        let blobs: Arc<dyn Blobs> = Arc::new(FsBlobs::new(
+            dir.path().join("blobs"),
+            "http://127.0.0.1".into(),
+            vec![7; 32],
+            clock.clone(),
+        ));
+        provision::ensure_demo(store.as_ref(), clock.as_ref())
+            .await
+            .unwrap()
+            .unwrap();
+        instances::create(
+            store.as_ref(),
+            clock.as_ref(),
+            instances::CreateInstance {
+                slug: "lab".into(),
+                name: "Chemistry Lab".into(),
+                language: Language::Ca,
+                timezone: "Europe/Madrid".into(),
+                number_format: "LAB-####".into(),
+                admin_name: "Lab Admin".into(),
+                admin_email: "admin@lab.example.org".into(),
+            },
+        )
+        .await
+        .unwrap();
+        Self {
+            store,
+            blobs,
+            clock,
+            demo: InstanceId::parse("demo").unwrap(),
+            lab: InstanceId::parse("lab").unwrap(),
+            _dir: dir,
+        }
+    }
+
+    fn ctx<'a>(&'a self, instance: &'a InstanceId) -> Ctx<'a> {
+        Ctx {
+            store: self.store.as_ref(),
+            blobs: self.blobs.as_ref(),
+            clock: self.clock.as_ref(),
+            instance,
+        }
+    }
+
+    fn demo(&self) -> Ctx<'_> {
+        self.ctx(&self.demo)
+    }
+
+    /// The stored agent `id` of `instance`.
+    async fn agent(&self, instance: &InstanceId, id: AgentId) -> Agent {
+        let item = self
+            .store
+            .get(&keys::object(instance, AgentId::KIND, id.0))
+            .await
+            .unwrap()
+            .unwrap();
+        codec::decode(&item).unwrap()
+    }
+
+    /// Agent `id` of `instance` acting (roles are not needed by admin checks).
+    async fn as_agent(&self, instance: &InstanceId, id: AgentId) -> Actor {
+        Actor::Agent(AgentAccess {
+            agent: self.agent(instance, id).await,
+            roles: BTreeMap::new(),
+        })
+    }
+
+    /// The demo instance's administrator.
+    async fn demo_admin(&self) -> Actor {
+        self.as_agent(&self.demo, AgentId(1)).await
+    }
+
+    /// Every item of the instance's partition.
+    async fn items(&self, instance: &InstanceId) -> Vec<Item> {
+        let mut out = Vec::new();
+        let mut query = Query::table(keys::instance_pk(instance)).limit(1000);
+        loop {
+            let page = self.store.query(&query).await.unwrap();
+            out.extend(page.items);
+            match page.cursor {
+                Some(c) => query.cursor = Some(c),
+                None => return out,
+            }
+        }
+    }
+}
+
+#[track_caller]
+fn assert_invalid<T: std::fmt::Debug>(result: Result<T, ServiceError>, expected: &str) {
+    match result {
+        Err(ServiceError::Invalid { field, .. }) => assert_eq!(field, expected),
+        other => panic!("expected an invalid {expected}, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_conflict<T: std::fmt::Debug>(result: Result<T, ServiceError>) {
+    assert!(
+        matches!(result, Err(ServiceError::Conflict(_))),
+        "expected a conflict, got {result:?}"
+    );
+}
+
+#[track_caller]
+fn assert_forbidden<T: std::fmt::Debug>(result: Result<T, ServiceError>) {
+    assert!(
+        matches!(result, Err(ServiceError::Forbidden(_))),
+        "expected forbidden, got {result:?}"
+    );
+}
+
+fn department(name: &str) -> departments::NewDepartment {
+    departments::NewDepartment {
+        name: name.into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn departments_round_trip_create_list_update_delete() {
+    let desk = Desk::new().await;
+    let admin = desk.demo_admin().await;
+    let ctx = desk.demo();
+    let labs = departments::create(
+        ctx,
+        &admin,
+        departments::NewDepartment {
+            name: "  Labs ".into(),
+            email: Some("Labs@Demo.example.org".into()),
+            parent: Some(DepartmentId(1)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(labs.record.id, DepartmentId(3));
+    assert_eq!(labs.record.name, "Labs");
+    assert_eq!(labs.record.email.as_deref(), Some("labs@demo.example.org"));
+    assert_eq!(labs.version, 1);
+
+    let names: Vec<_> = departments::list(ctx, &admin)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.record.name)
+        .collect();
+    assert_eq!(names, ["IT Support", "Academic Office", "Labs"]);
+
+    let renamed = departments::update(
+        ctx,
+        &admin,
+        labs.record.id,
+        departments::DepartmentChanges {
+            version: 1,
+            name: Some("Research Labs".into()),
+            parent: Some(None),
+            members_only: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(renamed.version, 2);
+    let read = departments::get(ctx, &admin, labs.record.id).await.unwrap();
+    assert_eq!(read, renamed);
+    assert_eq!(read.record.parent, None);
+    assert!(read.record.members_only);
+
+    departments::delete(ctx, &admin, labs.record.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        departments::get(ctx, &admin, labs.record.id).await,
+        Err(ServiceError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn topics_roles_statuses_priorities_and_teams_round_trip() {
+    let desk = Desk::new().await;
+    let admin = desk.demo_admin().await;
+    let ctx = desk.demo();
+
+    // Priorities.
+    let urgent = priorities::create(
+        ctx,
+        &admin,
+        priorities::NewPriority {
+            name: "Exam week".into(),
+            urgency: 2,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(urgent.record.id, PriorityId(5));
+    let urgent = priorities::update(
+        ctx,
+        &admin,
+        urgent.record.id,
+        priorities::PriorityChanges {
+            version: 1,
+            name: Some("Exam period".into()),
+            urgency: Some(1),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (urgent.record.name.as_str(), urgent.record.urgency),
+        ("Exam period", 1)
+    );
+    assert_eq!(priorities::list(ctx, &admin).await.unwrap().len(), 5);
+
+    // Teams, whose members see them in their `teams`.
+    let team = teams::create(
+        ctx,
+        &admin,
+        teams::NewTeam {
+            name: "Night shift".into(),
+            lead: Some(AgentId(1)),
+            members: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(team.record.members, [AgentId(1)], "the lead is a member");
+    assert_eq!(
+        desk.agent(&desk.demo, AgentId(1)).await.teams,
+        [team.record.id]
+    );
+
+    // Topics, with everything they may refer to.
+    let mut new = topics::NewTopic::new("Lab equipment", DepartmentId(1));
+    new.parent = Some(TopicId(1));
+    new.priority = Some(urgent.record.id);
+    new.auto_assign = Some(AutoAssign::Team(team.record.id));
+    new.public = false;
+    let topic = topics::create(ctx, &admin, new).await.unwrap();
+    assert_eq!(topic.record.id, TopicId(4));
+    let topic = topics::update(
+        ctx,
+        &admin,
+        topic.record.id,
+        topics::TopicChanges {
+            version: 1,
+            department: Some(DepartmentId(2)),
+            auto_assign: Some(Some(AutoAssign::Agent(AgentId(1)))),
+            number_format: Some(Some("LAB-###".into())),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(topic.record.department, DepartmentId(2));
+    assert_eq!(topics::list(ctx, &admin).await.unwrap().len(), 4);
+
+    // Roles.
+    let role = roles::create(
+        ctx,
+        &admin,
+        roles::NewRole {
+            name: "Read and note".into(),
+            permissions: BTreeSet::from([Permission::TicketNote]),
+        },
+    )
+    .await
+    .unwrap();
+    let role = roles::update(
+        ctx,
+        &admin,
+        role.record.id,
+        roles::RoleChanges {
+            version: 1,
+            permissions: Some(BTreeSet::from([
+                Permission::TicketNote,
+                Permission::TicketReply,
+            ])),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(role.record.allows(Permission::TicketReply));
+    assert_eq!(roles::list(ctx, &admin).await.unwrap().len(), 3);
+    roles::delete(ctx, &admin, role.record.id).await.unwrap();
+    assert_eq!(roles::list(ctx, &admin).await.unwrap().len(), 2);
+
+    // Statuses: added and renamed.
+    let status = statuses::create(
+        ctx,
+        &admin,
+        statuses::NewStatus {
+            name: "Waiting for the user".into(),
+            state: State::Open,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(status.record.id, StatusId(6));
+    let status = statuses::update(
+        ctx,
+        &admin,
+        status.record.id,
+        statuses::StatusChanges {
+            version: 1,
+            name: Some("Awaiting reply".into()),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(status.record.name, "Awaiting reply");
+    assert_eq!(statuses::list(ctx, &admin).await.unwrap().len(), 6);
+
+    // Deleting in the order references allow.
+    topics::delete(ctx, &admin, topic.record.id).await.unwrap();
+    priorities::delete(ctx, &admin, urgent.record.id)
+        .await
+        .unwrap();
+    teams::delete(ctx, &admin, team.record.id).await.unwrap();
+    assert!(desk.agent(&desk.demo, AgentId(1)).await.teams.is_empty());
+    assert!(teams::list(ctx, &admin).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn agents_are_created_with_a_password_edited_deactivated_and_reset() {
+    let desk = Desk::new().await;
+    let admin = desk.demo_admin().await;
+    let ctx = desk.demo();
+    let created = agents::create(
+        ctx,
+        &admin,
+        agents::NewAgent {
+            name: "Marta".into(),
+            email: "Marta@Demo.example.org".into(),
+            department: DepartmentId(1),
+            role: RoleId(2),
+            admin: false,
+            access: BTreeMap::from([(DepartmentId(2), RoleId(1))]),
+        },
+    )
+    .await
+    .unwrap();
+    let id = created.agent.record.id;
+    assert_eq!(id, AgentId(2));
+    assert_eq!(created.agent.record.email, "marta@demo.example.org");
+    let stored = desk.agent(&desk.demo, id).await;
+    assert!(password::verify(&created.password, &stored.password_hash));
+    let json = serde_json::to_string(&created.agent).unwrap();
+    assert!(!json.contains("password"), "{json}");
+
+    let listed = agents::list(ctx, &admin).await.unwrap();
+    assert_eq!(listed.len(), 2);
+
+    // A new e-mail moves the claim: the old address is free again.
+    let moved = agents::update(
+        ctx,
+        &admin,
+        id,
+        agents::AgentChanges {
+            version: 1,
+            email: Some("marta.puig@demo.example.org".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved.version, 2);
+    let claim = |email: &str| keys::agent_email(&desk.demo, email);
+    assert!(
+        desk.store
+            .get(&claim("marta@demo.example.org"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let new_claim = desk
+        .store
+        .get(&claim("marta.puig@demo.example.org"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(new_claim.get_i64("agent"), Some(2));
+    let found = agents::by_email(ctx, &admin, "MARTA.PUIG@demo.example.org")
+        .await
+        .unwrap();
+    assert_eq!(found.record.id, id);
+
+    let away = agents::set_vacation(ctx, &admin, id, true).await.unwrap();
+    assert!(away.record.on_vacation);
+    let off = agents::set_active(ctx, &admin, id, false).await.unwrap();
+    assert!(!off.record.active);
+
+    let reset = agents::reset_password(ctx, &admin, id).await.unwrap();
+    assert_ne!(reset.password, created.password);
+    let stored = desk.agent(&desk.demo, id).await;
+    assert!(password::verify(&reset.password, &stored.password_hash));
+    assert!(!password::verify(&created.password, &stored.password_hash));
+
+    // An administrator does not lock itself out.
+    assert_invalid(
+        agents::set_active(ctx, &admin, AgentId(1), false).await,
+        "admin",
+    );
+}
+
+#[tokio::test]
+async fn instance_settings_are_read_by_agents_and_changed_by_admins() {
+    let desk = Desk::new().await;
+    let admin = desk.demo_admin().await;
+    let ctx = desk.demo();
+    let settings = instances::get(ctx, &admin).await.unwrap();
+    assert_eq!(settings.version, 1);
+    let changed = instances::update(
+        ctx,
+        &admin,
+        instances::InstanceChanges {
+            version: 1,
+            name: Some("Demo College".into()),
+            language: Some(Language::Es),
+            timezone: Some("Atlantic/Canary".into()),
+            ticket_number_format: Some("D-#####".into()),
+            online: Some(false),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(changed.version, 2);
+    assert!(!changed.record.online);
+    let listed = instances::list(desk.store.as_ref()).await.unwrap();
+    let names: BTreeSet<_> = listed.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, BTreeSet::from(["Demo College", "Chemistry Lab"]));
+    let directory = desk
+        .store
+        .get(&keys::directory_entry(&desk.demo))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(directory.get_str("name"), Some("Demo College"));
+
+    assert_invalid(
+        instances::update(
+            ctx,
+            &admin,
+            instances::InstanceChanges {
+                version: 2,
+                timezone: Some("Madrid".into()),
+                ..Default::default()
+            },
+        )
+        .await,
+        "timezone",
+    );
+    // An existing slug is a conflict.
+    let again = instances::create(
+        desk.store.as_ref(),
+        desk.clock.as_ref(),
+        instances::CreateInstance {
+            slug: "lab".into(),
+            name: "Another lab".into(),
+            language: Language::En,
+            timezone: "UTC".into(),
+            number_format: "######".into(),
+            admin_name: "X".into(),
+            admin_email: "x@example.org".into(),
+        },
+    )
+    .await;
+    assert_conflict(again);
+}
+
+/// A ticket of `department` in the gsi1 queue, as the ticket service writes it.
+async fn put_ticket(desk: &Desk, department: DepartmentId, state: State) {
+    let ticket = taquilla_core::domain::TicketId::generate();
+    let item = Item::new(keys::ticket(&desk.demo, &ticket))
+        .with(
+            "gsi1pk",
+            keys::queue::department(&desk.demo, department, state),
+        )
+        .with("gsi1sk", keys::queue::at(1, &ticket));
+    desk.store.put(item, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn every_rule_refuses_bad_input_and_changes_nothing() {
+    let desk = Desk::new().await;
+    let admin = desk.demo_admin().await;
+    let ctx = desk.demo();
+    // A chain of departments 3 <- 4 <- 5 to close into a cycle.
+    let a = departments::create(ctx, &admin, department("A"))
+        .await
+        .unwrap();
+    let mut b = department("B");
+    b.parent = Some(a.record.id);
+    let b = departments::create(ctx, &admin, b).await.unwrap();
+    let mut c = department("C");
+    c.parent = Some(b.record.id);
+    let c = departments::create(ctx, &admin, c).await.unwrap();
+    // The same chain of topics.
+    let mut t = topics::NewTopic::new("Child", DepartmentId(1));
+    t.parent = Some(TopicId(1));
+    let child = topics::create(ctx, &admin, t).await.unwrap();
+    let mut t = topics::NewTopic::new("Grandchild", DepartmentId(1));
+    t.parent = Some(child.record.id);
+    let grandchild = topics::create(ctx, &admin, t).await.unwrap();
+    // A topic on priority 4, and a department with a closed ticket only.
+    let mut t = topics::NewTopic::new("Low things", DepartmentId(1));
+    t.priority = Some(PriorityId(4));
+    topics::create(ctx, &admin, t).await.unwrap();
+    let quiet = departments::create(ctx, &admin, department("Quiet"))
+        .await
+        .unwrap();
+    put_ticket(&desk, quiet.record.id, State::Closed).await;
+
+    let before = desk.items(&desk.demo).await;
+
+    // Names: non-empty, unique per kind (ignoring case).
+    assert_invalid(
+        departments::create(ctx, &admin, department("  ")).await,
+        "name",
+    );
+    assert_invalid(
+        departments::create(ctx, &admin, department("it support")).await,
+        "name",
+    );
+    assert_invalid(
+        departments::update(
+            ctx,
+            &admin,
+            b.record.id,
+            departments::DepartmentChanges {
+                version: 1,
+                name: Some("A".into()),
+                ..Default::default()
+            },
+        )
+        .await,
+        "name",
+    );
+    assert_invalid(
+        topics::create(
+            ctx,
+            &admin,
+            topics::NewTopic::new("Wi-Fi and network", DepartmentId(1)),
+        )
+        .await,
+        "name",
+    );
+    assert_invalid(
+        roles::create(
+            ctx,
+            &admin,
+            roles::NewRole {
+                name: "ALL ACCESS".into(),
+                permissions: BTreeSet::new(),
+            },
+        )
+        .await,
+        "name",
+    );
+    assert_invalid(
+        statuses::create(
+            ctx,
+            &admin,
+            statuses::NewStatus {
+                name: "Open".into(),
+                state: State::Open,
+            },
+        )
+        .await,
+        "name",
+    );
+    assert_invalid(
+        priorities::create(
+            ctx,
+            &admin,
+            priorities::NewPriority {
+                name: "".into(),
+                urgency: 1,
+            },
+        )
+        .await,
+        "name",
+    );
+    assert_invalid(
+        teams::create(ctx, &admin, teams::NewTeam::default()).await,
+        "name",
+    );
+
+    // Parents exist and make no cycle (A -> C -> B -> A).
+    let mut orphan = department("Orphan");
+    orphan.parent = Some(DepartmentId(99));
+    assert_invalid(departments::create(ctx, &admin, orphan).await, "parent");
+    let close_cycle = |parent, version| departments::DepartmentChanges {
+        version,
+        parent: Some(Some(parent)),
+        ..Default::default()
+    };
+    assert_invalid(
+        departments::update(ctx, &admin, a.record.id, close_cycle(c.record.id, 1)).await,
+        "parent",
+    );
+    assert_invalid(
+        departments::update(ctx, &admin, a.record.id, close_cycle(a.record.id, 1)).await,
+        "parent",
+    );
+    assert_invalid(
+        topics::update(
+            ctx,
+            &admin,
+            TopicId(1),
+            topics::TopicChanges {
+                version: 1,
+                parent: Some(Some(grandchild.record.id)),
+                ..Default::default()
+            },
+        )
+        .await,
+        "parent",
+    );
+
+    // What a topic refers to exists.
+    assert_invalid(
+        topics::create(ctx, &admin, topics::NewTopic::new("Lost", DepartmentId(42))).await,
+        "department",
+    );
+    let mut t = topics::NewTopic::new("Lost", DepartmentId(1));
+    t.priority = Some(PriorityId(42));
+    assert_invalid(topics::create(ctx, &admin, t).await, "priority");
+    let mut t = topics::NewTopic::new("Lost", DepartmentId(1));
+    t.auto_assign = Some(AutoAssign::Agent(AgentId(42)));
+    assert_invalid(topics::create(ctx, &admin, t).await, "auto_assign");
+    let mut t = topics::NewTopic::new("Lost", DepartmentId(1));
+    t.auto_assign = Some(AutoAssign::Team(TeamId(42)));
+    assert_invalid(topics::create(ctx, &admin, t).await, "auto_assign");
+
+    // Agents: a unique, well-formed e-mail; existing departments and roles.
+    let agent = |email: &str, department, role| agents::NewAgent {
+        name: "Someone".into(),
+        email: email.into(),
+        department,
+        role,
+        admin: false,
+        access: BTreeMap::new(),
+    };
+    assert_invalid(
+        agents::create(
+            ctx,
+            &admin,
+            agent("ADMIN@demo.taquilla.test", DepartmentId(1), RoleId(1)),
+        )
+        .await,
+        "email",
+    );
+    assert_invalid(
+        agents::create(
+            ctx,
+            &admin,
+            agent("not-an-address", DepartmentId(1), RoleId(1)),
+        )
+        .await,
+        "email",
+    );
+    assert_invalid(
+        agents::create(
+            ctx,
+            &admin,
+            agent("new@demo.example.org", DepartmentId(42), RoleId(1)),
+        )
+        .await,
+        "department",
+    );
+    assert_invalid(
+        agents::create(
+            ctx,
+            &admin,
+            agent("new@demo.example.org", DepartmentId(1), RoleId(42)),
+        )
+        .await,
+        "role",
+    );
+
+    // Deleting what is referred to.
+    assert_conflict(departments::delete(ctx, &admin, DepartmentId(1)).await); // agent, topics
+    assert_conflict(departments::delete(ctx, &admin, quiet.record.id).await); // a closed ticket
+    assert_conflict(departments::delete(ctx, &admin, a.record.id).await); // sub-department
+    assert_conflict(roles::delete(ctx, &admin, RoleId(1)).await); // the admin's role
+    assert_conflict(priorities::delete(ctx, &admin, PriorityId(4)).await); // a topic's
+    assert_conflict(topics::delete(ctx, &admin, child.record.id).await); // a parent
+
+    let after = desk.items(&desk.demo).await;
+    assert_eq!(before, after, "a refused call changed the instance");
+}
+
+#[tokio::test]
+async fn a_department_with_an_open_ticket_or_an_agent_is_not_deleted() {
+    let desk = Desk::new().await;
+    let admin = desk.demo_admin().await;
+    let ctx = desk.demo();
+    let busy = departments::create(ctx, &admin, department("Busy"))
+        .await
+        .unwrap();
+    put_ticket(&desk, busy.record.id, State::Open).await;
+    assert_conflict(departments::delete(ctx, &admin, busy.record.id).await);
+
+    let staffed = departments::create(ctx, &admin, department("Staffed"))
+        .await
+        .unwrap();
+    agents::create(
+        ctx,
+        &admin,
+        agents::NewAgent {
+            name: "Pau".into(),
+            email: "pau@demo.example.org".into(),
+            department: DepartmentId(1),
+            role: RoleId(2),
+            admin: false,
+            access: BTreeMap::from([(staffed.record.id, RoleId(2))]),
+        },
+    )
+    .await
+    .unwrap();
+    assert_conflict(departments::delete(ctx, &admin, staffed.record.id).await);
+    assert_conflict(roles::delete(ctx, &admin, RoleId(2)).await);
+}
+
+#[tokio::test]
+async fn an_agent_who_is_not_an_admin_may_read_lists_but_not_configure() {
+    let desk = Desk::new().await;
+    let admin = desk.demo_admin().await;
+    let ctx = desk.demo();
+    let created = agents::create(
+        ctx,
+        &admin,
+        agents::NewAgent {
+            name: "Jordi".into(),
+            email: "jordi@demo.example.org".into(),
+            department: DepartmentId(1),
+            role: RoleId(1),
+            admin: false,
+            access: BTreeMap::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let agent = desk.as_agent(&desk.demo, created.agent.record.id).await;
+    let before = desk.items(&desk.demo).await;
+
+    assert_eq!(departments::list(ctx, &agent).await.unwrap().len(), 2);
+    assert_eq!(topics::list(ctx, &agent).await.unwrap().len(), 3);
+    assert_eq!(statuses::list(ctx, &agent).await.unwrap().len(), 5);
+    assert_eq!(priorities::list(ctx, &agent).await.unwrap().len(), 4);
+    assert!(teams::list(ctx, &agent).await.unwrap().is_empty());
+    instances::get(ctx, &agent).await.unwrap();
+
+    assert_forbidden(departments::create(ctx, &agent, department("Mine")).await);
+    assert_forbidden(roles::list(ctx, &agent).await);
+    assert_forbidden(agents::list(ctx, &agent).await);
+    assert_forbidden(agents::reset_password(ctx, &agent, AgentId(1)).await);
+    assert_forbidden(
+        instances::update(
+            ctx,
+            &agent,
+            instances::InstanceChanges {
+                version: 1,
+                online: Some(false),
+                ..Default::default()
+            },
+        )
+        .await,
+    );
+    assert_forbidden(
+        departments::list(ctx, &Actor::User(taquilla_core::domain::UserId::generate())).await,
+    );
+
+    // A deactivated agent reads nothing.
+    agents::set_active(ctx, &admin, created.agent.record.id, false)
+        .await
+        .unwrap();
+    let before_inactive = desk.items(&desk.demo).await;
+    assert_forbidden(departments::list(ctx, &agent).await);
+    assert_eq!(desk.items(&desk.demo).await, before_inactive);
+    assert_ne!(before, before_inactive, "only the deactivation changed");
+}
+
+#[tokio::test]
+async fn two_concurrent_updates_from_one_version_do_not_both_win() {
+    let desk = Desk::new().await;
+    let admin = desk.demo_admin().await;
+    let ctx = desk.demo();
+    let rename = |name: &str| departments::DepartmentChanges {
+        version: 1,
+        name: Some(name.into()),
+        ..Default::default()
+    };
+    let (first, second) = tokio::join!(
+        departments::update(ctx, &admin, DepartmentId(1), rename("Helpdesk")),
+        departments::update(ctx, &admin, DepartmentId(1), rename("Service desk")),
+    );
+    let won: Vec<_> = [&first, &second]
+        .into_iter()
+        .filter_map(|r| r.as_ref().ok())
+        .collect();
+    assert_eq!(won.len(), 1, "{first:?} {second:?}");
+    assert!(
+        matches!(first, Err(ServiceError::Conflict(_)))
+            || matches!(second, Err(ServiceError::Conflict(_)))
+    );
+    let stored = departments::get(ctx, &admin, DepartmentId(1))
+        .await
+        .unwrap();
+    assert_eq!(&stored, won[0]);
+    assert_eq!(stored.version, 2);
+
+    // An update from a version already replaced is refused too.
+    assert_conflict(departments::update(ctx, &admin, DepartmentId(1), rename("Late")).await);
+}
+
+#[tokio::test]
+async fn an_admin_of_one_instance_cannot_read_or_change_another() {
+    let desk = Desk::new().await;
+    let demo_admin = desk.demo_admin().await;
+    let lab = desk.ctx(&desk.lab);
+    let before = desk.items(&desk.lab).await;
+
+    assert_forbidden(departments::list(lab, &demo_admin).await);
+    assert_forbidden(departments::get(lab, &demo_admin, DepartmentId(1)).await);
+    assert_forbidden(departments::create(lab, &demo_admin, department("Intruders")).await);
+    assert_forbidden(
+        departments::update(
+            lab,
+            &demo_admin,
+            DepartmentId(1),
+            departments::DepartmentChanges {
+                version: 1,
+                name: Some("Taken".into()),
+                ..Default::default()
+            },
+        )
+        .await,
+    );
+    assert_forbidden(departments::delete(lab, &demo_admin, DepartmentId(1)).await);
+    assert_forbidden(agents::reset_password(lab, &demo_admin, AgentId(1)).await);
+    assert_forbidden(instances::get(lab, &demo_admin).await);
+    assert_eq!(desk.items(&desk.lab).await, before);
+
+    // Lab's own admin may.
+    let lab_admin = desk.as_agent(&desk.lab, AgentId(1)).await;
+    let names: Vec<_> = departments::list(lab, &lab_admin)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.record.name)
+        .collect();
+    assert_eq!(names, ["General"]);
+}
+
+#[tokio::test]
+async fn a_new_instance_starts_with_a_department_a_topic_and_its_admin() {
+    let desk = Desk::new().await;
+    let lab = desk.ctx(&desk.lab);
+    let admin = desk.agent(&desk.lab, AgentId(1)).await;
+    assert_eq!(admin.email, "admin@lab.example.org");
+    assert!(admin.admin);
+    let settings = instances::get(lab, &system()).await.unwrap().record;
+    assert_eq!(settings.ticket_number_format, "LAB-####");
+    assert_eq!(settings.language, Language::Ca);
+    assert_eq!(topics::list(lab, &system()).await.unwrap().len(), 1);
+    assert!(matches!(
+        departments::list(desk.ctx(&InstanceId::parse("nowhere").unwrap()), &system()).await,
+        Err(ServiceError::NotFound(_))
+    ));
+}
