@@ -48,6 +48,11 @@ mod fs {
             clock: clock.clone() as Arc<dyn Clock>,
             signed_blobs: Some(blobs.clone()),
             pages: Arc::new(taquilla_web::Pages::embedded().unwrap()),
+            token_key: Arc::new(
+                taquilla_core::secrets::MasterKey::from_hex(&"00".repeat(32))
+                    .unwrap()
+                    .derive(taquilla_core::secrets::Purpose::AgentTokens),
+            ),
         };
         let app = taquilla_web::router(state);
         tokio::spawn(async move { axum::serve(listener, app).await });

@@ -9,7 +9,7 @@ use taquilla_core::blobs::{Blobs, SignedBlobs};
 use taquilla_core::clock::{Clock, SystemClock};
 use taquilla_core::config::{BlobsUrl, MailUrl, Settings, StoreUrl};
 use taquilla_core::mailer::Mailer;
-use taquilla_core::secrets::{MasterKey, Purpose};
+use taquilla_core::secrets::{MasterKey, Purpose, SecretKey};
 use taquilla_core::store::ItemStore;
 use taquilla_local::{FsBlobs, OutboxMailer, SqliteStore};
 use taquilla_web::{AppState, Pages};
@@ -23,6 +23,8 @@ pub struct Runtime {
     pub clock: Arc<dyn Clock>,
     signed_blobs: Option<Arc<dyn SignedBlobs>>,
     preparers: Vec<Preparer>,
+    /// The agent-token key (`master.derive(Purpose::AgentTokens)`).
+    pub token_key: Arc<SecretKey>,
 }
 
 impl fmt::Debug for Runtime {
@@ -152,6 +154,7 @@ impl Runtime {
             clock,
             signed_blobs,
             preparers,
+            token_key: Arc::new(master.derive(Purpose::AgentTokens)),
         })
     }
 
@@ -184,6 +187,7 @@ impl Runtime {
             clock: self.clock.clone(),
             signed_blobs: self.signed_blobs.clone(),
             pages: Arc::new(Pages::embedded().context("compiling the page templates")?),
+            token_key: self.token_key.clone(),
         })
     }
 }

@@ -28,6 +28,9 @@ pub enum ApiError {
     /// A failure of ours the client cannot act on (logged, not shown).
     #[error("{0}")]
     Internal(String),
+    /// The instance named in the path does not exist.
+    #[error("instance {0} not found")]
+    InstanceNotFound(String),
     /// The request itself is malformed.
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
@@ -91,6 +94,7 @@ impl ApiError {
             }
             ApiError::Blob(e) => (blob_status(e), e.code()),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::InstanceNotFound(_) => (StatusCode::NOT_FOUND, "instance_not_found"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
         }

@@ -4,6 +4,7 @@
 //! Handlers live in [`routes`], one module per concern; every error leaves
 //! through [`error::ApiError`], the one place errors become HTTP.
 
+pub mod auth;
 pub mod error;
 pub mod pages;
 pub mod routes;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use taquilla_core::blobs::{Blobs, SignedBlobs};
 use taquilla_core::clock::Clock;
 use taquilla_core::mailer::Mailer;
+use taquilla_core::secrets::SecretKey;
 use taquilla_core::store::ItemStore;
 
 use crate::pages::Pages;
@@ -19,4 +20,7 @@ pub struct AppState {
     /// Present when blobs are served by this server (the embedded default).
     pub signed_blobs: Option<Arc<dyn SignedBlobs>>,
     pub pages: Arc<Pages>,
+    /// `master.derive(Purpose::AgentTokens)`: each instance's agent-token
+    /// key derives from it (`services::tokens`).
+    pub token_key: Arc<SecretKey>,
 }

@@ -46,7 +46,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     );
 
     let app = taquilla_web::router(runtime.app_state()?);
-    axum::serve(listener, app)
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving")?;
