@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
 pub mod blob_suite;
+pub mod counting;
 pub mod http;
 pub mod mail_suite;
 pub mod moto;
