@@ -6,5 +6,4 @@ mod admin;
 mod blobs;
 mod durability;
 mod mailer;
-mod server;
 mod store;
