@@ -7,3 +7,4 @@ mod blobs;
 mod durability;
 mod mailer;
 mod store;
+mod tickets;
