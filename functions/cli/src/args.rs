@@ -32,6 +32,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Prepare the configured store, blob storage and outbox (idempotent).
     Init(InitArgs),
+    /// Create and list instances.
+    Instance(InstanceArgs),
+    /// Create and list the agents of an instance; reset their passwords.
+    Agent(AgentArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -49,4 +53,77 @@ pub struct InitArgs {
     /// Also create the demo instance, if it does not exist.
     #[arg(long)]
     pub demo: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InstanceArgs {
+    #[command(subcommand)]
+    pub command: InstanceCommand,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum InstanceCommand {
+    /// Create an instance with its first administrator (prints the password once).
+    Create {
+        /// URL and key name: 2 to 40 lower-case letters, digits and inner hyphens.
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// Default language: ca, es or en.
+        #[arg(long, default_value = "ca", value_parser = crate::commands::instance::language)]
+        language: taquilla_core::domain::Language,
+        /// IANA time zone.
+        #[arg(long, default_value = "Europe/Madrid")]
+        timezone: String,
+        /// Ticket-number format: `#` is a random digit.
+        #[arg(long, default_value = "######")]
+        number_format: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long)]
+        admin_name: Option<String>,
+    },
+    /// List the instances of this deployment.
+    List,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AgentArgs {
+    #[command(subcommand)]
+    pub command: AgentCommand,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum AgentCommand {
+    /// Create an agent (prints the generated password once).
+    Create {
+        #[arg(long)]
+        instance: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Primary department, by id or name.
+        #[arg(long)]
+        department: String,
+        /// Role in that department, by id or name (default: the first role).
+        #[arg(long)]
+        role: Option<String>,
+        /// Make the agent an administrator of the instance.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List the agents of an instance.
+    List {
+        #[arg(long)]
+        instance: String,
+    },
+    /// Give an agent a new generated password (printed once).
+    ResetPassword {
+        #[arg(long)]
+        instance: String,
+        #[arg(long)]
+        email: String,
+    },
 }

@@ -49,6 +49,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let serve_args = match &cli.command {
         Command::Serve(args) => Some(args),
         Command::Init(_) => None,
+        Command::Instance(_) | Command::Agent(_) => None,
     };
     let (settings, unknown) = settings::load(&cli.config, serve_args)?;
     init_logging(settings.log_format);
@@ -58,6 +59,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(_) => commands::serve::run(settings).await,
         Command::Init(args) => commands::init::run(settings, &args).await,
+        Command::Instance(args) => commands::instance::run(settings, args).await,
+        Command::Agent(args) => commands::agent::run(settings, args).await,
     }
 }
 

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod agent;
 pub mod init;
+pub mod instance;
 pub mod serve;
 
 use taquilla_core::services::provision::Provisioned;
