@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod api;
 mod blobs;
 mod durability;
 mod mailer;

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
+pub mod app;
 pub mod blob_suite;
 pub mod counting;
 pub mod http;

@@ -101,11 +101,12 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        let message = if status.is_server_error() {
-            let chain = taquilla_core::report::error_chain(&self);
+impl ApiError {
+    /// What the client is told: the error itself, or for a server error an
+    /// opaque sentence (the cause chain is logged here, once).
+    fn client_message(&self, status: StatusCode, code: &str) -> String {
+        if status.is_server_error() {
+            let chain = taquilla_core::report::error_chain(self);
             tracing::error!(code, error = %chain, "request failed");
             match status {
                 StatusCode::SERVICE_UNAVAILABLE => {
@@ -115,7 +116,51 @@ impl IntoResponse for ApiError {
             }
         } else {
             self.to_string()
+        }
+    }
+}
+
+/// An error of the osTicket-compatible endpoints, answered as osTicket
+/// does: a plain-text body, 400 for an unknown API key or anything the
+/// payload names that does not exist (a help topic), 401 for a missing,
+/// inactive or wrong-address key. The stable code is in `X-Error-Code`.
+#[derive(Debug)]
+pub struct PlainTextError(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for PlainTextError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for PlainTextError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.0.status_and_code();
+        let status = match &self.0 {
+            ApiError::Service(ServiceError::NotFound(_)) => StatusCode::BAD_REQUEST,
+            _ if code == "unknown_api_key" => StatusCode::BAD_REQUEST,
+            _ => status,
         };
+        let message = self.0.client_message(status, code);
+        (
+            status,
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8",
+                ),
+                (axum::http::HeaderName::from_static("x-error-code"), code),
+            ],
+            message,
+        )
+            .into_response()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = self.client_message(status, code);
         (
             status,
             Json(Body {

@@ -13,7 +13,7 @@ pub mod state;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -37,6 +37,15 @@ pub fn router(state: AppState) -> Router {
             get(routes::blobs::get)
                 .put(routes::blobs::put)
                 .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/{instance}/api/{file}",
+            post(routes::osticket::create_in_instance)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/api/{file}",
+            post(routes::osticket::create_by_key).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
         .fallback(not_found)
         .with_state(state)

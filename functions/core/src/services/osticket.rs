@@ -19,16 +19,17 @@ use serde_json::Value as Json;
 pub use data_url::{DataUrl, parse_data_url};
 
 use super::ServiceError;
-use crate::domain::Source;
+use super::tickets::{self, Body, NewAttachment, OpenTicket};
+use crate::domain::{PriorityId, Source, TopicId};
 
-/// Longest subject, in characters (osTicket's column is 255 wide).
-pub const MAX_SUBJECT_CHARS: usize = 255;
-/// Largest message body, in bytes once decoded.
-pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
+/// Longest subject, in characters: the ticket service's limit.
+pub const MAX_SUBJECT_CHARS: usize = tickets::open::MAX_SUBJECT_CHARS;
+/// Largest message body, in bytes once decoded: the ticket service's limit.
+pub const MAX_MESSAGE_BYTES: usize = tickets::open::MAX_BODY_BYTES;
 /// Most attachments on one ticket.
-pub const MAX_ATTACHMENTS: usize = 20;
+pub const MAX_ATTACHMENTS: usize = tickets::attachments::MAX_ATTACHMENTS;
 /// Largest attachment, in bytes once decoded.
-pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_ATTACHMENT_BYTES: usize = tickets::attachments::MAX_ATTACHMENT_BYTES;
 /// Longest custom field value, in bytes.
 pub const MAX_FIELD_BYTES: usize = 8 * 1024;
 
@@ -356,6 +357,44 @@ fn interpret(mut raw: RawRequest) -> Result<OsTicketRequest, ServiceError> {
         attachments: raw.attachments,
         fields,
     })
+}
+
+impl OsTicketRequest {
+    /// What the ticket service opens, and the internal notes to add after.
+    /// `client_ip` stands in for the payload's `ip` when it gives none.
+    #[must_use]
+    pub fn into_open_ticket(self, client_ip: Option<String>) -> (OpenTicket, Option<String>) {
+        let body = match self.message {
+            Message::Text(text) => Body::Text(text),
+            Message::Html(html) => Body::Html(html),
+        };
+        let open = OpenTicket {
+            name: self.name,
+            email: self.email,
+            phone: self.phone,
+            subject: self.subject,
+            body,
+            topic: self.topic_id.map(TopicId),
+            department: None,
+            priority: self.priority_id.map(PriorityId),
+            source: self.source,
+            fields: self.fields,
+            attachments: self
+                .attachments
+                .into_iter()
+                .map(|a| NewAttachment {
+                    name: a.name,
+                    content_type: a.content_type,
+                    bytes: a.bytes,
+                })
+                .collect(),
+            collaborators: Vec::new(),
+            autorespond: self.autorespond,
+            alert: self.alert,
+            ip: self.ip.or(client_ip),
+        };
+        (open, self.notes)
+    }
 }
 
 #[cfg(test)]

@@ -3,3 +3,4 @@
 pub mod blobs;
 pub mod health;
 pub mod home;
+pub mod osticket;
