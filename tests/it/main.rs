@@ -8,4 +8,5 @@ mod blobs;
 mod durability;
 mod mailer;
 mod store;
+mod ticket_actions;
 mod tickets;

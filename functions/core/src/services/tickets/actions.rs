@@ -13,6 +13,7 @@
 
 use serde::de::DeserializeOwned;
 
+use super::config::{first_status, object};
 use super::store;
 use crate::domain::change::{self, Change};
 use crate::domain::{
@@ -20,9 +21,8 @@ use crate::domain::{
     Status, StatusId, Team, TeamId, Ticket, TicketId, TopicId,
 };
 use crate::domain::{Entry, HelpTopic};
-use crate::keys;
 use crate::services::{Actor, Ctx, ServiceError};
-use crate::store::{Condition, Query, StoreError, WriteOp, codec};
+use crate::store::{Condition, StoreError, WriteOp};
 
 /// Whom a ticket is assigned to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,19 +49,7 @@ pub(crate) fn author_of(actor: &Actor) -> Author {
     }
 }
 
-/// The configuration object of `kind` numbered `id`, if it exists.
-pub(crate) async fn object<T: DeserializeOwned>(
-    ctx: &Ctx<'_>,
-    kind: &str,
-    id: u32,
-) -> Result<Option<T>, ServiceError> {
-    match ctx.store.get(&keys::object(ctx.instance, kind, id)).await? {
-        Some(item) => Ok(Some(codec::decode(&item)?)),
-        None => Ok(None),
-    }
-}
-
-/// Like [`object`], but a missing object is `NotFound` naming `what`.
+/// Like [`config::object`](super::config::object), but a missing object is `NotFound` naming `what`.
 async fn required<T: DeserializeOwned>(
     ctx: &Ctx<'_>,
     kind: &str,
@@ -162,28 +150,6 @@ pub(crate) fn acting_agent(actor: &Actor) -> Result<&Agent, ServiceError> {
 /// Whether `agent` may work in `department` (administrators may everywhere).
 fn has_access(agent: &Agent, department: DepartmentId) -> bool {
     agent.admin || agent.role_in(department).is_some()
-}
-
-/// The instance's statuses, by id.
-async fn statuses(ctx: &Ctx<'_>) -> Result<Vec<Status>, ServiceError> {
-    let query = Query::table(keys::instance_pk(ctx.instance))
-        .sk(keys::objects_of(StatusId::KIND))
-        .limit(1000);
-    let page = ctx.store.query(&query).await?;
-    Ok(page
-        .items
-        .iter()
-        .map(codec::decode)
-        .collect::<Result<_, _>>()?)
-}
-
-/// The first status (by id) in `state`.
-pub(crate) async fn first_status(ctx: &Ctx<'_>, state: State) -> Result<Status, ServiceError> {
-    statuses(ctx)
-        .await?
-        .into_iter()
-        .find(|s| s.state == state)
-        .ok_or_else(|| ServiceError::NotFound(format!("a status in state {}", state.as_str())))
 }
 
 // ---------------------------------------------------------------------------

@@ -17,9 +17,8 @@
 //! running it again skips what was copied and finishes. Once the source is
 //! marked, running it again only repeats step 3, which finds nothing to do.
 
-use super::actions::{
-    Attempt, OTHER_SIDE_RETRIES, attempt, author_of, first_status, load_at, versioned_put,
-};
+use super::actions::{Attempt, OTHER_SIDE_RETRIES, attempt, author_of, load_at, versioned_put};
+use super::config::first_status;
 use super::store;
 use crate::domain::change::{self, Change};
 use crate::domain::{Permission, State, Ticket, TicketId};

@@ -6,6 +6,7 @@
 //! locks) loads with `store::load` and writes with `store::save`.
 
 pub mod actions;
+pub mod collaborators;
 pub mod locks;
 pub mod merge;
 
