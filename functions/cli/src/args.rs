@@ -36,6 +36,12 @@ pub enum Command {
     Instance(InstanceArgs),
     /// Create and list the agents of an instance; reset their passwords.
     Agent(AgentArgs),
+    /// Create, list and deactivate integration API keys.
+    Apikey(ApiKeyArgs),
+    /// Issue agent API tokens.
+    Token(TokenArgs),
+    /// List and show tickets.
+    Ticket(TicketArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -125,5 +131,91 @@ pub enum AgentCommand {
         instance: String,
         #[arg(long)]
         email: String,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ApiKeyArgs {
+    #[command(subcommand)]
+    pub command: ApiKeyCommand,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum ApiKeyCommand {
+    /// Create a key (printed once, on standard output).
+    Create {
+        #[arg(long)]
+        instance: String,
+        /// An allowed source network (CIDR or address), repeatable; default: loopback.
+        #[arg(long)]
+        ip: Vec<String>,
+        /// A permission (e.g. ticket.create), repeatable; default: ticket.create.
+        #[arg(long)]
+        permission: Vec<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List the keys of an instance (never the keys themselves).
+    List {
+        #[arg(long)]
+        instance: String,
+    },
+    /// Deactivate a key by its id.
+    Deactivate {
+        #[arg(long)]
+        instance: String,
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum TokenCommand {
+    /// Issue a token for an agent (printed on standard output).
+    Issue {
+        #[arg(long)]
+        instance: String,
+        /// The agent's e-mail address.
+        #[arg(long)]
+        agent: String,
+        /// Lifetime: 30d, 12h, 90m or seconds.
+        #[arg(long, default_value = "30d")]
+        ttl: String,
+        /// Limit the token to a permission, repeatable.
+        #[arg(long)]
+        scope: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TicketArgs {
+    #[command(subcommand)]
+    pub command: TicketCommand,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum TicketCommand {
+    /// List the open (or closed) tickets of an instance.
+    List {
+        #[arg(long)]
+        instance: String,
+        #[arg(long)]
+        closed: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a ticket and its thread by number.
+    Show {
+        #[arg(long)]
+        instance: String,
+        number: String,
+        #[arg(long)]
+        json: bool,
     },
 }

@@ -50,6 +50,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => Some(args),
         Command::Init(_) => None,
         Command::Instance(_) | Command::Agent(_) => None,
+        Command::Apikey(_) | Command::Token(_) | Command::Ticket(_) => None,
     };
     let (settings, unknown) = settings::load(&cli.config, serve_args)?;
     init_logging(settings.log_format);
@@ -61,6 +62,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init(args) => commands::init::run(settings, &args).await,
         Command::Instance(args) => commands::instance::run(settings, args).await,
         Command::Agent(args) => commands::agent::run(settings, args).await,
+        Command::Apikey(args) => commands::apikey::run(settings, args).await,
+        Command::Token(args) => commands::token::run(settings, args).await,
+        Command::Ticket(args) => commands::ticket::run(settings, args).await,
     }
 }
 

@@ -1,9 +1,12 @@
 //! One module per subcommand.
 
 pub mod agent;
+pub mod apikey;
 pub mod init;
 pub mod instance;
 pub mod serve;
+pub mod ticket;
+pub mod token;
 
 use taquilla_core::services::provision::Provisioned;
 
