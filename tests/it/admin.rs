@@ -913,3 +913,95 @@ async fn a_new_instance_starts_with_a_department_a_topic_and_its_admin() {
         Err(ServiceError::NotFound(_))
     ));
 }
+
+/// The same services through the JSON API of the real server.
+mod over_http {
+    use serde_json::json;
+    use taquilla_tests::app::{DEMO, OTHER, TestApp, json};
+
+    #[test]
+    fn departments_round_trip_over_the_api_with_versions() {
+        let app = TestApp::new();
+        let created = app.api(
+            "POST",
+            &format!("{DEMO}/departments"),
+            Some(&json!({"name": "Labs", "parent": 1})),
+        );
+        assert_eq!(created.status, 201, "{}", created.text());
+        let body = json(&created);
+        assert_eq!(body["name"], "Labs");
+        assert_eq!(body["version"], 1);
+        let id = body["id"].as_u64().unwrap();
+
+        let list = json(&app.api("GET", &format!("{DEMO}/departments"), None));
+        assert_eq!(list["items"].as_array().unwrap().len(), 3);
+
+        let path = format!("{DEMO}/departments/{id}");
+        let renamed = app.api(
+            "PATCH",
+            &path,
+            Some(&json!({"version": 1, "name": "Research", "parent": null})),
+        );
+        assert_eq!(renamed.status, 200, "{}", renamed.text());
+        assert_eq!(json(&renamed)["parent"], serde_json::Value::Null);
+        let stale = app.api("PATCH", &path, Some(&json!({"version": 1, "name": "Late"})));
+        assert_eq!(stale.status, 409);
+        assert_eq!(json(&stale)["error"]["code"], "conflict");
+
+        let invalid = app.api(
+            "POST",
+            &format!("{DEMO}/departments"),
+            Some(&json!({"name": "research"})),
+        );
+        assert_eq!(invalid.status, 400);
+        assert_eq!(json(&invalid)["error"]["code"], "invalid_field");
+
+        assert_eq!(app.api("DELETE", &path, None).status, 204);
+        assert_eq!(app.api("GET", &path, None).status, 404);
+
+        // The other instance's admin is nobody here.
+        let other = app.token_for(OTHER, 1, None);
+        let refused = app.api_as(&other, "GET", &format!("{DEMO}/departments"), None);
+        assert!(matches!(refused.status, 401 | 403), "{}", refused.status);
+    }
+
+    #[test]
+    fn settings_agents_and_passwords_over_the_api() {
+        let app = TestApp::new();
+        let settings = json(&app.api("GET", DEMO, None));
+        let version = settings["version"].clone();
+        let offline = app.api(
+            "PATCH",
+            DEMO,
+            Some(&json!({"version": version, "online": false})),
+        );
+        assert_eq!(offline.status, 200, "{}", offline.text());
+        assert_eq!(json(&offline)["online"], false);
+
+        let created = app.api(
+            "POST",
+            &format!("{DEMO}/agents"),
+            Some(&json!({"name": "Anna", "email": "anna@demo.example.org", "department": 1, "role": 2})),
+        );
+        assert_eq!(created.status, 201, "{}", created.text());
+        let body = json(&created);
+        assert_eq!(body["password"].as_str().unwrap().len(), 20);
+        assert!(body["agent"].get("password_hash").is_none());
+        let id = body["agent"]["id"].as_u64().unwrap();
+        let reset = app.api("POST", &format!("{DEMO}/agents/{id}/reset-password"), None);
+        assert_eq!(reset.status, 200);
+        assert_ne!(json(&reset)["password"], body["password"]);
+
+        for kind in [
+            "topics",
+            "teams",
+            "roles",
+            "statuses",
+            "priorities",
+            "agents",
+        ] {
+            let list = app.api("GET", &format!("{DEMO}/{kind}"), None);
+            assert_eq!(list.status, 200, "{kind}: {}", list.text());
+        }
+    }
+}

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
             "/api/{file}",
             post(routes::osticket::create_by_key).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
+        .merge(routes::admin::router())
         .fallback(not_found)
         .with_state(state)
         .layer(

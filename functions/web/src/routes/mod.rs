@@ -1,5 +1,6 @@
 //! Handlers, one module per concern.
 
+pub mod admin;
 pub mod blobs;
 pub mod health;
 pub mod home;
