@@ -790,3 +790,48 @@ async fn one_address_is_one_user_even_when_asked_concurrently() {
         id
     );
 }
+
+#[tokio::test]
+async fn a_response_is_refused_while_another_agent_holds_the_lock_until_it_expires() {
+    let app = TestApp::new().await;
+    let mut input = request("ana@uni.edu", "Certificate");
+    input.topic = Some(TopicId(3));
+    let ticket = app.open_as(&app.admin, input).await.unwrap();
+    assert_eq!(ticket.department, DepartmentId(2));
+    tickets::locks::lock(&app.ctx(), &app.admin, &ticket.id)
+        .await
+        .unwrap();
+    let response = || NewResponse {
+        body: Body::Text("On it".into()),
+        attachments: vec![],
+        status: None,
+    };
+    let err = tickets::respond(&app.ctx(), &app.lia, &ticket.id, response())
+        .await
+        .unwrap_err();
+    match err {
+        ServiceError::Locked { holder, until_ms } => {
+            assert_eq!(holder, "Demo Admin");
+            assert_eq!(until_ms, START_MS + 180_000);
+        }
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    // The holder itself may respond; nothing was written for the refusal.
+    tickets::respond(&app.ctx(), &app.admin, &ticket.id, response())
+        .await
+        .unwrap();
+    // Locks expire by themselves.
+    app.clock.advance_ms(180_001);
+    tickets::respond(&app.ctx(), &app.lia, &ticket.id, response())
+        .await
+        .unwrap();
+    let thread = tickets::thread(&app.ctx(), &app.admin, &ticket.id, None, 100)
+        .await
+        .unwrap();
+    let responses = thread
+        .items
+        .iter()
+        .filter(|e| e.kind == EntryKind::Response)
+        .count();
+    assert_eq!(responses, 2);
+}

@@ -156,7 +156,8 @@ pub async fn reply(
 
 /// An agent's response (needs `ticket.reply` in the ticket's department):
 /// marks the ticket answered and, with `status`, changes it (an event
-/// records the change).
+/// records the change). Refused with `Locked` while another agent holds the
+/// ticket's collision lock.
 pub async fn respond(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -172,6 +173,7 @@ pub async fn respond(
     }
     let ticket = load_visible(ctx, actor, id).await?;
     actor.require(Permission::TicketReply, ticket.department)?;
+    super::locks::check_lock(ctx, actor, id).await?;
     let status: Option<Status> = match response.status {
         Some(id) => Some(config::existing(ctx, StatusId::KIND, id.0, "status").await?),
         None => None,
