@@ -4,6 +4,7 @@
 
 mod admin;
 mod api;
+mod api_v1;
 mod blobs;
 mod durability;
 mod mailer;

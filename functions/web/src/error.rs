@@ -45,6 +45,12 @@ struct Body<'a> {
 struct Detail<'a> {
     code: &'a str,
     message: String,
+    /// For `ticket_locked`: who holds the lock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    holder: Option<String>,
+    /// For `ticket_locked`: when the lock ends, epoch milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    until: Option<i64>,
 }
 
 fn store_status(e: &StoreError) -> StatusCode {
@@ -161,10 +167,21 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let message = self.client_message(status, code);
+        let (holder, until) = match &self {
+            ApiError::Service(ServiceError::Locked { holder, until_ms }) => {
+                (Some(holder.clone()), Some(*until_ms))
+            }
+            _ => (None, None),
+        };
         (
             status,
             Json(Body {
-                error: Detail { code, message },
+                error: Detail {
+                    code,
+                    message,
+                    holder,
+                    until,
+                },
             }),
         )
             .into_response()

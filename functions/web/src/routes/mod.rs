@@ -5,3 +5,4 @@ pub mod blobs;
 pub mod health;
 pub mod home;
 pub mod osticket;
+pub mod tickets;
