@@ -758,3 +758,70 @@ fn a_scoped_token_without_ticket_note_may_not_note() {
         r.text()
     );
 }
+
+/// `path` with every `{param}` filled in with something plausible.
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|segment| match segment {
+            "{instance}" => DEMO,
+            "{id}" => "1",
+            s if s.starts_with('{') => "000000",
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[test]
+fn the_openapi_document_describes_exactly_the_routes_the_server_has() {
+    let app = TestApp::new();
+    let r = app.openapi();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let document = json(&r);
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = document["paths"].as_object().unwrap();
+
+    // The served document is built from the routing tables.
+    let table = taquilla_web::routes::openapi::routes();
+    for route in &table {
+        assert!(
+            paths[route.path]
+                .get(route.method.to_ascii_lowercase())
+                .is_some(),
+            "{} {} is routed but not documented",
+            route.method,
+            route.path
+        );
+    }
+    assert!(taquilla_web::routes::tickets::ROUTES.len() > 20);
+
+    // Every documented method of every documented path is routed (no
+    // credentials: 401, or 200 for the document), and no other method is.
+    for (path, ops) in paths {
+        let url = concrete(path);
+        for method in ["GET", "POST", "PATCH", "PUT", "DELETE"] {
+            let r = app.api_as("", method, url.trim_start_matches("/api/v1/"), None);
+            let documented = ops.get(method.to_ascii_lowercase()).is_some();
+            if documented {
+                assert!(
+                    r.status == 401 || (r.status == 200 && path.ends_with("openapi.json")),
+                    "{method} {path} is documented but answers {}: {}",
+                    r.status,
+                    r.text()
+                );
+            } else {
+                assert_eq!(
+                    r.status, 405,
+                    "{method} {path} is routed but not documented"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        paths
+            .values()
+            .map(|p| p.as_object().unwrap().len())
+            .sum::<usize>(),
+        table.len()
+    );
+}

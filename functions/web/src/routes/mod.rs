@@ -4,5 +4,6 @@ pub mod admin;
 pub mod blobs;
 pub mod health;
 pub mod home;
+pub mod openapi;
 pub mod osticket;
 pub mod tickets;

@@ -325,11 +325,13 @@ pub const ROUTES: &[ApiRoute] = &[
     },
 ];
 
-/// The routes of this module, registered from [`ROUTES`].
+/// The routes of this module, registered from [`ROUTES`], and the OpenAPI
+/// document that describes them.
 pub fn router() -> Router<AppState> {
-    ROUTES.iter().fold(Router::new(), |router, route| {
-        router.route(route.path, (route.handler)())
-    })
+    ROUTES.iter().fold(
+        Router::new().route(super::openapi::OPENAPI_PATH, get(super::openapi::document)),
+        |router, route| router.route(route.path, (route.handler)()),
+    )
 }
 
 // ---------------------------------------------------------------------------

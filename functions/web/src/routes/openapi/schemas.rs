@@ -1,0 +1,335 @@
+//! The schemas of the OpenAPI document: bodies, answers and the error.
+
+use serde_json::{Map, Value, json};
+
+fn r(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn page_of(item: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "items": {"type": "array", "items": r(item)},
+            "cursor": {"type": "string", "nullable": true, "description": "Present exactly when more items follow"},
+        },
+    })
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
+const ID: &str = "32 lower-case hex digits";
+
+fn body_schema() -> Value {
+    json!({
+        "description": "Plain text as a string or {\"text\": ...}; HTML (sanitised) as {\"html\": ...}",
+        "oneOf": [
+            {"type": "string"},
+            object(&["text"], json!({"text": {"type": "string"}})),
+            object(&["html"], json!({"html": {"type": "string"}})),
+        ],
+    })
+}
+
+fn files() -> Value {
+    json!({"type": "array", "maxItems": 20, "items": r("File")})
+}
+
+/// The ticket API's own schemas.
+fn ticket_schemas() -> Vec<(&'static str, Value)> {
+    let int = json!({"type": "integer"});
+    let opt_int = json!({"type": "integer", "nullable": true});
+    let string = json!({"type": "string"});
+    vec![
+        (
+            "Error",
+            object(
+                &["error"],
+                json!({"error": object(&["code", "message"], json!({
+                    "code": {"type": "string", "description": "Stable snake_case code, e.g. invalid_field, conflict, ticket_locked, forbidden, not_found, instance_not_found, invalid_token, invalid_body, invalid_query"},
+                    "message": string,
+                    "holder": {"type": "string", "description": "ticket_locked only: who holds the lock"},
+                    "until": {"type": "integer", "description": "ticket_locked only: when the lock ends, epoch ms"},
+                }))}),
+            ),
+        ),
+        (
+            "Ticket",
+            object(
+                &[
+                    "id",
+                    "number",
+                    "subject",
+                    "user",
+                    "source",
+                    "department",
+                    "priority",
+                    "status",
+                    "state",
+                    "version",
+                ],
+                json!({
+                    "id": {"type": "string", "description": ID},
+                    "number": string, "subject": string,
+                    "user": {"type": "string", "description": "The user's id"},
+                    "collaborators": {"type": "array", "items": object(&["user", "kind"], json!({"user": string, "kind": {"type": "string", "enum": ["cc", "bcc"]}}))},
+                    "source": {"type": "string", "enum": ["web", "email", "api", "phone", "other"]},
+                    "topic": opt_int, "department": int, "priority": int, "status": int,
+                    "state": {"type": "string", "enum": ["open", "closed", "archived", "deleted"]},
+                    "assignee": opt_int, "team": opt_int, "sla": opt_int,
+                    "due_at": opt_int, "overdue": {"type": "boolean"}, "answered": {"type": "boolean"},
+                    "fields": {"type": "object", "additionalProperties": string},
+                    "created_at": int, "updated_at": int,
+                    "last_message_at": opt_int, "last_response_at": opt_int, "closed_at": opt_int, "reopened_at": opt_int,
+                    "merged_into": {"type": "string", "nullable": true},
+                    "links": {"type": "array", "items": string},
+                    "version": {"type": "integer", "description": "Send it back with a change; a stale one is 409 conflict"},
+                }),
+            ),
+        ),
+        ("TicketPage", page_of("Ticket")),
+        (
+            "Entry",
+            object(
+                &["id", "kind", "author"],
+                json!({
+                    "id": string,
+                    "kind": {"type": "string", "enum": ["message", "response", "note", "event"]},
+                    "author": object(&["kind"], json!({"kind": {"type": "string", "enum": ["user", "agent", "system"]}, "id": {}})),
+                    "body_html": string, "body_text": string,
+                    "attachments": {"type": "array", "items": object(&["blob", "name", "content_type", "size"], json!({"blob": string, "name": string, "content_type": string, "size": int}))},
+                    "event": {"type": "string", "nullable": true},
+                    "data": {"type": "object", "additionalProperties": string},
+                    "created_at": int,
+                }),
+            ),
+        ),
+        ("EntryPage", page_of("Entry")),
+        (
+            "File",
+            object(
+                &["name", "content_type", "data_base64"],
+                json!({"name": string, "content_type": string, "data_base64": {"type": "string", "format": "byte"}}),
+            ),
+        ),
+        (
+            "OpenTicket",
+            object(
+                &["email", "subject", "body"],
+                json!({
+                    "name": string, "email": {"type": "string", "format": "email"}, "phone": string,
+                    "subject": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "body": body_schema(),
+                    "topic": int, "department": int, "priority": int,
+                    "source": {"type": "string", "enum": ["web", "email", "api", "phone", "other"], "description": "Default: other for an agent, api for an API key"},
+                    "fields": {"type": "object", "additionalProperties": string},
+                    "collaborators": {"type": "array", "items": string},
+                    "attachments": files(),
+                    "autorespond": {"type": "boolean", "default": true},
+                    "alert": {"type": "boolean", "default": true},
+                }),
+            ),
+        ),
+        (
+            "NewResponse",
+            object(
+                &["body"],
+                json!({"body": body_schema(), "status": int, "attachments": files()}),
+            ),
+        ),
+        (
+            "NewEntry",
+            object(
+                &["body"],
+                json!({"body": body_schema(), "attachments": files()}),
+            ),
+        ),
+        (
+            "TicketChanges",
+            object(
+                &["version"],
+                json!({
+                    "version": int, "status": int, "priority": int, "topic": opt_int,
+                    "due_at": {"type": "integer", "nullable": true, "description": "Epoch ms"},
+                    "department": {"type": "integer", "description": "Transfers the ticket"},
+                    "assignee": {"nullable": true, "description": "null releases", "oneOf": [
+                        object(&["agent"], json!({"agent": int})),
+                        object(&["team"], json!({"team": int})),
+                    ]},
+                }),
+            ),
+        ),
+        ("VersionBody", object(&[], json!({"version": int}))),
+        (
+            "LockBody",
+            object(
+                &[],
+                json!({"seconds": {"type": "integer", "minimum": 1, "maximum": 3600, "default": 180}}),
+            ),
+        ),
+        (
+            "Lock",
+            object(
+                &["ticket", "holder", "holder_name", "until_ms"],
+                json!({"ticket": string, "holder": int, "holder_name": string, "until_ms": int}),
+            ),
+        ),
+        (
+            "CollaboratorsBody",
+            object(
+                &["text"],
+                json!({
+                    "text": {"type": "string", "description": "Addresses separated by commas, semicolons or new lines; Name <addr> accepted"},
+                    "kind": {"type": "string", "enum": ["cc", "bcc"], "default": "cc"},
+                    "version": int,
+                }),
+            ),
+        ),
+        (
+            "CollaboratorReport",
+            object(
+                &["added", "already", "invalid"],
+                json!({
+                    "added": {"type": "array", "items": string},
+                    "already": {"type": "array", "items": string},
+                    "invalid": {"type": "array", "items": {"type": "array", "items": string, "minItems": 2, "maxItems": 2}},
+                }),
+            ),
+        ),
+        (
+            "MergeBody",
+            object(
+                &["into"],
+                json!({"into": {"type": "string", "description": "The target's number"}, "version": int}),
+            ),
+        ),
+        (
+            "LinkBody",
+            object(&["number"], json!({"number": string, "version": int})),
+        ),
+        (
+            "User",
+            object(
+                &["id", "name", "emails"],
+                json!({
+                    "id": string, "name": string, "emails": {"type": "array", "items": string},
+                    "organisation": opt_int,
+                    "language": {"type": "string", "enum": ["ca", "es", "en"], "nullable": true},
+                    "phone": {"type": "string", "nullable": true}, "created_at": int,
+                }),
+            ),
+        ),
+        ("UserPage", page_of("User")),
+        (
+            "NewUser",
+            object(&["email"], json!({"email": string, "name": string})),
+        ),
+        (
+            "UserChanges",
+            object(
+                &[],
+                json!({
+                    "name": string, "phone": {"type": "string", "nullable": true},
+                    "language": {"type": "string", "enum": ["ca", "es", "en"], "nullable": true},
+                    "organisation": opt_int,
+                }),
+            ),
+        ),
+        (
+            "Organisation",
+            object(
+                &["id", "name"],
+                json!({
+                    "id": int, "name": string,
+                    "domains": {"type": "array", "items": string},
+                    "managers": {"type": "array", "items": string},
+                    "default_collaborators": {"type": "array", "items": string},
+                }),
+            ),
+        ),
+        ("OrganisationPage", page_of("Organisation")),
+        (
+            "NewOrganisation",
+            object(
+                &["name"],
+                json!({
+                    "name": string, "domains": {"type": "array", "items": string},
+                    "managers": {"type": "array", "items": string},
+                    "default_collaborators": {"type": "array", "items": string},
+                }),
+            ),
+        ),
+        (
+            "OrganisationChanges",
+            object(
+                &[],
+                json!({
+                    "name": string, "domains": {"type": "array", "items": string},
+                    "managers": {"type": "array", "items": string},
+                    "default_collaborators": {"type": "array", "items": string},
+                }),
+            ),
+        ),
+    ]
+}
+
+/// Every schema: the ticket API's, and the configuration kinds' (`kinds`:
+/// path segment and schema name), described loosely as objects with an id
+/// and a version.
+pub fn schemas(kinds: &[(&str, &str)]) -> Value {
+    let mut out: Map<String, Value> = ticket_schemas()
+        .into_iter()
+        .map(|(name, schema)| (name.to_owned(), schema))
+        .collect();
+    let record = |what: &str| {
+        json!({
+            "type": "object",
+            "description": format!("{what}, with its version"),
+            "properties": {"id": {"type": "integer"}, "version": {"type": "integer"}},
+            "additionalProperties": true,
+        })
+    };
+    for &(_, name) in kinds.iter().chain(&[("", "Instance"), ("", "Agent")]) {
+        out.insert(name.to_owned(), record(name));
+        out.insert(
+            format!("{name}List"),
+            object(
+                &["items"],
+                json!({"items": {"type": "array", "items": r(name)}}),
+            ),
+        );
+    }
+    out.insert(
+        "Changes".into(),
+        json!({
+            "type": "object",
+            "required": ["version"],
+            "description": "The fields to change and the version they were made from",
+            "properties": {"version": {"type": "integer"}},
+            "additionalProperties": true,
+        }),
+    );
+    out.insert(
+        "NewAgent".into(),
+        object(
+            &["name", "email", "department", "role"],
+            json!({
+                "name": {"type": "string"}, "email": {"type": "string"},
+                "department": {"type": "integer"}, "role": {"type": "integer"},
+                "admin": {"type": "boolean"},
+                "access": {"type": "object", "additionalProperties": {"type": "integer"}},
+            }),
+        ),
+    );
+    out.insert(
+        "AgentWithPassword".into(),
+        object(
+            &["agent", "password"],
+            json!({"agent": r("Agent"), "password": {"type": "string"}}),
+        ),
+    );
+    Value::Object(out)
+}
