@@ -7,6 +7,7 @@ mod api;
 mod api_v1;
 mod blobs;
 mod durability;
+mod dynamo_flow;
 mod mailer;
 mod store;
 mod ticket_actions;
