@@ -21,7 +21,7 @@ test: deps
 
 ## bench: benchmarks, in release mode, with ratios against in-process baselines
 bench:
-	$(CARGO) bench -p taquilla-tests --bench store
+	$(CARGO) bench -p taquilla-tests --bench store --bench api
 
 ## deps: the local AWS emulator (moto's server, from PyPI) the tests start
 deps: $(MOTO)

@@ -1,0 +1,620 @@
+//! `cargo bench -p taquilla-tests --bench api`: tickets over HTTP on the
+//! local server, with 100,000 tickets loaded.
+//!
+//! The real router is served by `axum::serve` on a loopback port (with the
+//! peer address, as `taquilla serve` does) over a fresh data directory:
+//! SQLite with its durable default (WAL, `synchronous=FULL`: a ticket is
+//! acknowledged only once its commit is fsynced; concurrent commits share
+//! one fsync), folder blobs, the outbox mailer, the demo instance, an API
+//! key and a token of the demo's administrator.
+//!
+//! 100,000 tickets are first opened through `services::tickets::open`
+//! directly by many concurrent tasks (spread over the demo's departments
+//! and help topics, from a pool of 1,000 users); then [`CLIENTS`] clients,
+//! each on its own keep-alive connection, measure for a fixed window each:
+//!
+//! - `GET /healthz`: the HTTP stack alone, the baseline of the ratios;
+//! - ticket creation, `POST /demo/api/tickets.json` with an osTicket payload;
+//! - an agent response, `POST /api/v1/demo/tickets/{number}/responses`;
+//! - the first page of the open queue, `GET /api/v1/demo/tickets?limit=50`.
+//!
+//! If a JSON route is not served (404), that case is measured through the
+//! service function instead, and the output says so. Results go in
+//! `docs/performance.md`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation
+)]
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use taquilla_core::clock::{Clock, SystemClock};
+use taquilla_core::domain::{AgentId, DepartmentId, InstanceId, Permission, Source, TopicId};
+use taquilla_core::secrets::{MasterKey, Purpose};
+use taquilla_core::services::agents_access::load_agent_access;
+use taquilla_core::services::tickets::{self, Body, NewResponse, OpenTicket, QueueFilter};
+use taquilla_core::services::{Actor, Ctx, apikeys, provision, tokens};
+use taquilla_local::{FsBlobs, OutboxMailer, SqliteStore};
+
+/// Tickets loaded before measuring.
+const LOADED: usize = 100_000;
+/// Concurrent tasks opening the loaded tickets.
+const LOADERS: usize = 64;
+/// Distinct users the tickets come from.
+const USERS: usize = 1_000;
+/// Concurrent HTTP clients, each with its own keep-alive connection.
+const CLIENTS: usize = 8;
+/// Unmeasured time before each case.
+const WARMUP: Duration = Duration::from_secs(1);
+/// Measured time of each case.
+const HEALTH_RUN: Duration = Duration::from_secs(5);
+const CREATE_RUN: Duration = Duration::from_secs(20);
+const RESPOND_RUN: Duration = Duration::from_secs(15);
+const QUEUE_RUN: Duration = Duration::from_secs(10);
+
+const DEMO: &str = "demo";
+
+/// Where the benchmark talks to: the server, and the store behind it for
+/// loading and for cases measured through the services.
+struct Bench {
+    url: String,
+    store: Arc<SqliteStore>,
+    blobs: Arc<FsBlobs>,
+    instance: InstanceId,
+    api_key: String,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Bench {
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            store: self.store.as_ref(),
+            blobs: self.blobs.as_ref(),
+            clock: &SystemClock,
+            instance: &self.instance,
+        }
+    }
+}
+
+/// Starts the server on `server_rt` and provisions what the cases need.
+fn start(server_rt: &tokio::runtime::Runtime) -> Bench {
+    let dir = tempfile::tempdir().expect("a temporary data directory");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let master = MasterKey::generate().expect("randomness for the master key");
+    let token_key = master.derive(Purpose::AgentTokens);
+    let instance = InstanceId::parse(DEMO).expect("the demo slug");
+    server_rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let url = format!("http://{}", listener.local_addr().expect("bound address"));
+        let store = Arc::new(
+            SqliteStore::open_with_clock(&dir.path().join("taquilla.db"), clock.clone())
+                .expect("a fresh SQLite store"),
+        );
+        let blobs = Arc::new(FsBlobs::new(
+            dir.path().join("blobs"),
+            url.clone(),
+            master.derive(Purpose::BlobUrls).expose().to_vec(),
+            clock.clone(),
+        ));
+        provision::ensure_demo(store.as_ref(), clock.as_ref())
+            .await
+            .expect("the demo instance");
+        let api_key = apikeys::create(
+            store.as_ref(),
+            clock.as_ref(),
+            &instance,
+            apikeys::NewApiKey {
+                networks: vec!["127.0.0.0/8".into()],
+                permissions: BTreeSet::from([Permission::TicketCreate]),
+                description: Some("api bench".into()),
+            },
+        )
+        .await
+        .expect("an API key")
+        .key;
+        let token = tokens::issue(
+            &token_key,
+            &instance,
+            AgentId(1),
+            None,
+            clock.now_secs(),
+            24 * 3600,
+        )
+        .expect("an admin token");
+        let state = taquilla_web::AppState {
+            store: store.clone(),
+            blobs: blobs.clone(),
+            mailer: Arc::new(OutboxMailer::new(dir.path().join("outbox"))),
+            clock: clock.clone(),
+            signed_blobs: Some(blobs.clone()),
+            pages: Arc::new(taquilla_web::Pages::embedded().expect("embedded pages")),
+            token_key: Arc::new(token_key.clone()),
+        };
+        let app = taquilla_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Bench {
+            url,
+            store,
+            blobs,
+            instance: instance.clone(),
+            api_key,
+            token,
+            _dir: dir,
+        }
+    })
+}
+
+// ------------------------------------------------------------------ loading
+
+/// Ticket `n`: its user, help topic (or department) and text.
+fn open_input(n: usize) -> OpenTicket {
+    let user = n % USERS;
+    // Topics 1 and 2 route to IT Support, 3 to the Academic Office; every
+    // fourth ticket names the Academic Office without a topic.
+    let (topic, department) = match n % 4 {
+        3 => (None, Some(DepartmentId(2))),
+        k => (Some(TopicId(u32::try_from(k).expect("small") + 1)), None),
+    };
+    OpenTicket {
+        name: format!("User {user}"),
+        email: format!("user{user}@example.org"),
+        phone: None,
+        subject: format!("Loaded ticket {n}: cannot reach the campus VPN"),
+        body: Body::Text(format!(
+            "Since this morning the VPN client says the certificate is invalid.\n\nTicket {n}."
+        )),
+        topic,
+        department,
+        priority: None,
+        source: Source::Api,
+        fields: std::collections::BTreeMap::new(),
+        attachments: Vec::new(),
+        collaborators: Vec::new(),
+        autorespond: false,
+        alert: false,
+        ip: Some("192.0.2.10".into()),
+    }
+}
+
+/// Opens [`LOADED`] tickets from [`LOADERS`] tasks; their numbers.
+async fn load(bench: &Arc<Bench>) -> Vec<String> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..LOADERS)
+        .map(|_| {
+            let (bench, next) = (Arc::clone(bench), Arc::clone(&next));
+            tokio::spawn(async move {
+                let actor = Actor::System("api bench loader".into());
+                let mut numbers = Vec::new();
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= LOADED {
+                        return numbers;
+                    }
+                    let ticket = tickets::open(&bench.ctx(), &actor, open_input(n))
+                        .await
+                        .unwrap_or_else(|e| panic!("loading ticket {n}: {e}"));
+                    numbers.push(ticket.number);
+                    if (n + 1) % 10_000 == 0 {
+                        println!(
+                            "  loaded {:>7} tickets, {:5.1} s",
+                            n + 1,
+                            start.elapsed().as_secs_f64()
+                        );
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut numbers = Vec::with_capacity(LOADED);
+    for task in tasks {
+        numbers.extend(task.await.expect("a loader task"));
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "loaded {} tickets in {secs:.1} s ({:.0} tickets/s, {LOADERS} tasks, group commit)",
+        numbers.len(),
+        numbers.len() as f64 / secs
+    );
+    numbers
+}
+
+// ---------------------------------------------------------------- measuring
+
+/// What a case measured: requests completed and their latencies.
+struct Measured {
+    name: String,
+    secs: f64,
+    latencies_us: Vec<u64>,
+}
+
+impl Measured {
+    fn rate(&self) -> f64 {
+        self.latencies_us.len() as f64 / self.secs
+    }
+
+    fn percentile_ms(&self, p: f64) -> f64 {
+        let n = self.latencies_us.len();
+        if n == 0 {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0) * n as f64).ceil() as usize;
+        self.latencies_us[rank.clamp(1, n) - 1] as f64 / 1000.0
+    }
+}
+
+/// One client's request number `n`; the time it took is what is measured.
+trait Case: Send + Sync + 'static {
+    fn call(
+        &self,
+        client: usize,
+        http: &reqwest::Client,
+        n: usize,
+    ) -> impl Future<Output = ()> + Send;
+}
+
+/// Runs `case` from [`CLIENTS`] clients: [`WARMUP`] unmeasured, then `run`.
+async fn measure<C: Case>(name: &str, case: Arc<C>, run: Duration) -> Measured {
+    println!("measuring {name} for {} s ...", run.as_secs());
+    let begin = Instant::now();
+    let measure_from = begin + WARMUP;
+    let until = measure_from + run;
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let case = Arc::clone(&case);
+            tokio::spawn(async move {
+                // One connection per client, kept alive between requests.
+                let http = reqwest::Client::builder()
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .expect("an HTTP client");
+                let mut latencies = Vec::new();
+                let mut n = 0;
+                loop {
+                    let sent = Instant::now();
+                    if sent >= until {
+                        return latencies;
+                    }
+                    case.call(client, &http, n).await;
+                    n += 1;
+                    if sent >= measure_from {
+                        latencies.push(sent.elapsed().as_micros() as u64);
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut latencies_us = Vec::new();
+    for task in tasks {
+        latencies_us.extend(task.await.expect("a client task"));
+    }
+    // Requests started within the window, per second of the window.
+    let secs = run.as_secs_f64();
+    latencies_us.sort_unstable();
+    Measured {
+        name: name.to_owned(),
+        secs,
+        latencies_us,
+    }
+}
+
+struct Health {
+    url: String,
+}
+
+impl Case for Health {
+    async fn call(&self, _: usize, http: &reqwest::Client, _: usize) {
+        let r = http.get(&self.url).send().await.expect("GET /healthz");
+        assert!(r.status().is_success(), "GET /healthz: {}", r.status());
+        r.bytes().await.expect("the health body");
+    }
+}
+
+struct Create {
+    url: String,
+    api_key: String,
+}
+
+impl Case for Create {
+    async fn call(&self, client: usize, http: &reqwest::Client, n: usize) {
+        let user = (client * 7919 + n) % USERS;
+        let payload = serde_json::json!({
+            "name": format!("User {user}"),
+            "email": format!("user{user}@example.org"),
+            "phone": "555-1234",
+            "subject": format!("Printer on floor 3 jams (client {client}, request {n})"),
+            "message": "The printer on the third floor jams on every page.",
+            "ip": "192.0.2.10",
+            "topicId": 1 + (n % 3),
+        });
+        let r = http
+            .post(&self.url)
+            .header("X-API-Key", &self.api_key)
+            .header("Content-Type", "application/json")
+            .body(serde_json::to_vec(&payload).expect("JSON"))
+            .send()
+            .await
+            .expect("POST tickets.json");
+        let status = r.status();
+        let body = r.text().await.expect("the created number");
+        assert_eq!(status.as_u16(), 201, "POST tickets.json: {body}");
+    }
+}
+
+/// Responses to distinct loaded tickets: client `c` takes every
+/// [`CLIENTS`]th ticket from `c`, so no two clients race on one ticket.
+struct Respond {
+    base: String,
+    token: String,
+    numbers: Arc<Vec<String>>,
+}
+
+fn response_target(numbers: &[String], client: usize, n: usize) -> &str {
+    &numbers[(client + n * CLIENTS) * 7 % numbers.len()]
+}
+
+impl Case for Respond {
+    async fn call(&self, client: usize, http: &reqwest::Client, n: usize) {
+        let number = response_target(&self.numbers, client, n);
+        let body = serde_json::json!({
+            "body": "Hello,\n\nPlease try again now: the certificate has been renewed.",
+        });
+        let r = http
+            .post(format!("{}/tickets/{number}/responses", self.base))
+            .bearer_auth(&self.token)
+            .header("Content-Type", "application/json")
+            .body(serde_json::to_vec(&body).expect("JSON"))
+            .send()
+            .await
+            .expect("POST responses");
+        let status = r.status();
+        let text = r.text().await.expect("the response body");
+        assert!(status.is_success(), "POST responses: {status} {text}");
+    }
+}
+
+/// The same response through `services::tickets::respond` (with the
+/// agent's access loaded per call, as the route would).
+struct RespondDirect {
+    bench: Arc<Bench>,
+    numbers: Arc<Vec<String>>,
+}
+
+impl Case for RespondDirect {
+    async fn call(&self, client: usize, _: &reqwest::Client, n: usize) {
+        let number = response_target(&self.numbers, client, n);
+        let ctx = self.bench.ctx();
+        let actor = Actor::Agent(
+            load_agent_access(&ctx, AgentId(1))
+                .await
+                .expect("the admin's access"),
+        );
+        let ticket = tickets::by_number(&ctx, &actor, number)
+            .await
+            .expect("a loaded ticket");
+        tickets::respond(
+            &ctx,
+            &actor,
+            &ticket.id,
+            NewResponse {
+                body: Body::Text(
+                    "Hello,\n\nPlease try again now: the certificate has been renewed.".into(),
+                ),
+                attachments: Vec::new(),
+                status: None,
+            },
+        )
+        .await
+        .expect("a response");
+    }
+}
+
+struct Queue {
+    url: String,
+    token: String,
+}
+
+impl Case for Queue {
+    async fn call(&self, _: usize, http: &reqwest::Client, _: usize) {
+        let r = http
+            .get(&self.url)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET tickets");
+        let status = r.status();
+        let body = r.bytes().await.expect("the queue page");
+        assert!(status.is_success(), "GET tickets: {status}");
+        assert!(body.len() > 1000, "a page of 50 tickets");
+    }
+}
+
+/// The first queue page through `services::tickets::queue`.
+struct QueueDirect {
+    bench: Arc<Bench>,
+}
+
+impl Case for QueueDirect {
+    async fn call(&self, _: usize, _: &reqwest::Client, _: usize) {
+        let ctx = self.bench.ctx();
+        let actor = Actor::Agent(
+            load_agent_access(&ctx, AgentId(1))
+                .await
+                .expect("the admin's access"),
+        );
+        let page = tickets::queue(&ctx, &actor, &QueueFilter::default())
+            .await
+            .expect("the open queue");
+        assert_eq!(page.items.len(), 50);
+    }
+}
+
+/// Whether the server serves the request's route (anything but 404 or 405).
+async fn served(request: reqwest::RequestBuilder) -> bool {
+    let r = request.send().await.expect("a probe request");
+    !matches!(r.status().as_u16(), 404 | 405)
+}
+
+fn report(m: &Measured, baseline: &Measured, durability: &str) {
+    println!(
+        "| {} | {:.0} | {:.2} | {:.2} | {:.2} / {:.2} / {:.2} | {durability} |",
+        m.name,
+        m.rate(),
+        m.percentile_ms(50.0),
+        m.percentile_ms(99.0),
+        baseline.rate() / m.rate(),
+        m.percentile_ms(50.0) / baseline.percentile_ms(50.0),
+        m.percentile_ms(99.0) / baseline.percentile_ms(99.0),
+    );
+}
+
+/// The machine's load average, printed so a run disturbed by other work shows.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn main() {
+    let started = Instant::now();
+    println!("load average at start: {}", load_average());
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("server")
+        .enable_all()
+        .build()
+        .expect("the server runtime");
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("clients")
+        .enable_all()
+        .build()
+        .expect("the client runtime");
+    println!(
+        "Taquilla API over HTTP: SQLite (WAL, synchronous=FULL), {} cores, {CLIENTS} clients",
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
+    );
+    let bench = Arc::new(start(&server_rt));
+    let numbers = Arc::new(server_rt.block_on(load(&bench)));
+
+    let base = format!("{}/api/v1/{DEMO}", bench.url);
+    let (respond_over_http, queue_over_http) = client_rt.block_on(async {
+        let http = reqwest::Client::new();
+        let respond = served(
+            http.post(format!("{base}/tickets/{}/responses", numbers[0]))
+                .bearer_auth(&bench.token)
+                .header("Content-Type", "application/json")
+                .body("{}"),
+        )
+        .await;
+        let queue = served(
+            http.get(format!("{base}/tickets?limit=50"))
+                .bearer_auth(&bench.token),
+        )
+        .await;
+        (respond, queue)
+    });
+
+    let results = client_rt.block_on(async {
+        let health = measure(
+            "GET /healthz (baseline)",
+            Arc::new(Health {
+                url: format!("{}/healthz", bench.url),
+            }),
+            HEALTH_RUN,
+        )
+        .await;
+        let create = measure(
+            "POST /demo/api/tickets.json",
+            Arc::new(Create {
+                url: format!("{}/{DEMO}/api/tickets.json", bench.url),
+                api_key: bench.api_key.clone(),
+            }),
+            CREATE_RUN,
+        )
+        .await;
+        let respond = if respond_over_http {
+            measure(
+                "POST /api/v1/demo/tickets/{number}/responses",
+                Arc::new(Respond {
+                    base: base.clone(),
+                    token: bench.token.clone(),
+                    numbers: Arc::clone(&numbers),
+                }),
+                RESPOND_RUN,
+            )
+            .await
+        } else {
+            println!("  (no response route served: measuring tickets::respond directly)");
+            measure(
+                "tickets::respond (service, no HTTP)",
+                Arc::new(RespondDirect {
+                    bench: Arc::clone(&bench),
+                    numbers: Arc::clone(&numbers),
+                }),
+                RESPOND_RUN,
+            )
+            .await
+        };
+        let queue = if queue_over_http {
+            measure(
+                "GET /api/v1/demo/tickets?limit=50",
+                Arc::new(Queue {
+                    url: format!("{base}/tickets?limit=50"),
+                    token: bench.token.clone(),
+                }),
+                QUEUE_RUN,
+            )
+            .await
+        } else {
+            println!("  (no queue route served: measuring tickets::queue directly)");
+            measure(
+                "tickets::queue first page (service, no HTTP)",
+                Arc::new(QueueDirect {
+                    bench: Arc::clone(&bench),
+                }),
+                QUEUE_RUN,
+            )
+            .await
+        };
+        [health, create, respond, queue]
+    });
+    let [health, create, respond, queue] = &results;
+    let visible = LOADED + create.latencies_us.len();
+    println!();
+    println!(
+        "| case ({CLIENTS} clients) | req/s | p50 ms | p99 ms | vs /healthz: time per req / p50 / p99 | durability |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | --- |");
+    report(health, health, "none (no store)");
+    report(
+        create,
+        health,
+        "fsync per commit (synchronous=FULL), group commit",
+    );
+    report(
+        respond,
+        health,
+        "fsync per commit (synchronous=FULL), group commit",
+    );
+    report(queue, health, &format!("read; {visible}+ tickets visible"));
+    println!("load average at end: {}", load_average());
+    println!(
+        "whole bench: {:.0} s (measured request counts: {} / {} / {} / {})",
+        started.elapsed().as_secs_f64(),
+        health.latencies_us.len(),
+        create.latencies_us.len(),
+        respond.latencies_us.len(),
+        queue.latencies_us.len()
+    );
+}
