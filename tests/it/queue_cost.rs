@@ -3,7 +3,8 @@
 //! whatever the number of tickets (SQLite store wrapped in `CountingStore`,
 //! demo instance, tickets opened across both departments).
 //!
-//! The cost of one listing, as an agent's API request pays it:
+//! The cost of one listing, as an agent's API request pays it (the route
+//! also reads the instance, one more get, outside what is counted here):
 //!
 //! - loading the agent's access: one get (the agent) and one batch get (its
 //!   roles);
