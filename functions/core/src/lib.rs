@@ -17,9 +17,11 @@
 //!   **role**: a named set of permissions an agent holds in a department.
 //! - **user**: a person who asks; **organisation**: users grouped by domain;
 //!   **collaborator**: a user copied on a ticket.
-//! - **filter**, **SLA plan**, **schedule**, **canned response**,
-//!   **template**, **FAQ**, **category**, **task**: as in the issues that
-//!   bring them.
+//! - **filter**: a rule applied to tickets; **SLA plan**: response and
+//!   resolution targets, counted on a **schedule** of business hours;
+//!   **canned response**: a reusable reply; **template**: a mail template;
+//!   **FAQ**: a published answer, filed in a **category**; **task**: work
+//!   with its own thread, optionally linked to a ticket.
 //!
 //! # Ports
 //!

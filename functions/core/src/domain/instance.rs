@@ -21,8 +21,9 @@ pub struct Instance {
     pub language: Language,
     /// IANA time zone, e.g. `Europe/Madrid`.
     pub timezone: String,
-    /// Ticket-number format: `#` is a random digit, other characters are kept
-    /// (osTicket's `######`); issue-specific formats extend it.
+    /// Ticket-number format (see `domain::number`): `#` is a random digit
+    /// (osTicket's `######`), `{seq:N}` a counter padded to N digits, other
+    /// characters are kept; a help topic may override it.
     pub ticket_number_format: String,
     /// Whether the help desk accepts tickets.
     pub online: bool,

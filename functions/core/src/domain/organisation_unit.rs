@@ -30,7 +30,7 @@ pub struct Department {
     #[serde(default)]
     pub manager: Option<AgentId>,
     /// SLA plan of its tickets unless the help topic names one (SLA plans
-    /// arrive with the intake issue; the reference is kept now).
+    /// are not configurable yet; the reference is kept).
     #[serde(default)]
     pub sla: Option<u32>,
     /// Tickets visible only to agents with access to this department.
@@ -87,7 +87,7 @@ pub struct HelpTopic {
     /// Overrides the instance's ticket-number format.
     #[serde(default)]
     pub number_format: Option<String>,
-    /// Forms the topic asks for (forms arrive with the intake issue).
+    /// Forms the topic asks for (by id; custom forms are not configurable yet).
     #[serde(default)]
     pub forms: Vec<u32>,
     /// Users copied on every ticket of the topic.

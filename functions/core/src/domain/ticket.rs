@@ -95,7 +95,7 @@ pub struct Ticket {
     pub team: Option<TeamId>,
     #[serde(default)]
     pub sla: Option<u32>,
-    /// Epoch ms; computed by SLA plans (intake issue) or set by an agent.
+    /// Epoch ms; set by an agent (SLA plans will compute it).
     #[serde(default)]
     pub due_at: Option<i64>,
     #[serde(default)]

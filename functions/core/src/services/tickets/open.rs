@@ -55,9 +55,9 @@ pub struct OpenTicket {
     pub attachments: Vec<NewAttachment>,
     /// Addresses of users to copy (created if new).
     pub collaborators: Vec<String>,
-    /// Send the new-ticket auto-response (mail arrives with a later issue).
+    /// Send the new-ticket auto-response (recorded; outbound mail does not send it yet).
     pub autorespond: bool,
-    /// Alert the department's agents (mail arrives with a later issue).
+    /// Alert the department's agents (recorded; outbound mail does not send it yet).
     pub alert: bool,
     /// The requester's address, recorded in the first entry.
     pub ip: Option<String>,
