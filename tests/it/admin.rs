@@ -463,12 +463,14 @@ async fn instance_settings_are_read_by_agents_and_changed_by_admins() {
             timezone: Some("Atlantic/Canary".into()),
             ticket_number_format: Some("D-#####".into()),
             online: Some(false),
+            lock_seconds: Some(300),
         },
     )
     .await
     .unwrap();
     assert_eq!(changed.version, 2);
     assert!(!changed.record.online);
+    assert_eq!(changed.record.lock_seconds, 300);
     let listed = instances::list(desk.store.as_ref()).await.unwrap();
     let names: BTreeSet<_> = listed.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(names, BTreeSet::from(["Demo College", "Chemistry Lab"]));

@@ -835,3 +835,49 @@ async fn a_response_is_refused_while_another_agent_holds_the_lock_until_it_expir
         .count();
     assert_eq!(responses, 2);
 }
+
+#[tokio::test]
+async fn the_lock_lasts_as_long_as_the_instance_says() {
+    use taquilla_core::services::admin::instances::{self, InstanceChanges};
+    let app = TestApp::new().await;
+    let ticket = app
+        .open_as(&app.admin, request("ana@uni.edu", "Locks"))
+        .await
+        .unwrap();
+    let lock = tickets::locks::lock(&app.ctx(), &app.admin, &ticket.id)
+        .await
+        .unwrap();
+    assert_eq!(lock.until_ms, START_MS + 180_000, "3 minutes by default");
+
+    let current = instances::get(app.ctx(), &app.admin).await.unwrap();
+    let refused = instances::update(
+        app.ctx(),
+        &app.admin,
+        InstanceChanges {
+            version: current.version,
+            lock_seconds: Some(0),
+            ..InstanceChanges::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&refused, ServiceError::Invalid { field, .. } if field == "lock_seconds"),
+        "{refused:?}"
+    );
+    instances::update(
+        app.ctx(),
+        &app.admin,
+        InstanceChanges {
+            version: current.version,
+            lock_seconds: Some(600),
+            ..InstanceChanges::default()
+        },
+    )
+    .await
+    .unwrap();
+    let lock = tickets::locks::lock(&app.ctx(), &app.admin, &ticket.id)
+        .await
+        .unwrap();
+    assert_eq!(lock.until_ms, START_MS + 600_000);
+}

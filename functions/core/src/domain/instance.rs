@@ -27,6 +27,16 @@ pub struct Instance {
     pub ticket_number_format: String,
     /// Whether the help desk accepts tickets.
     pub online: bool,
+    /// How long an agent's collision lock on a ticket lasts unless renewed.
+    #[serde(default = "default_lock_seconds")]
+    pub lock_seconds: u32,
     /// Epoch milliseconds.
     pub created_at: i64,
+}
+
+/// How long a collision lock lasts unless the instance says otherwise: 3 minutes.
+pub const DEFAULT_LOCK_SECONDS: u32 = 180;
+
+fn default_lock_seconds() -> u32 {
+    DEFAULT_LOCK_SECONDS
 }

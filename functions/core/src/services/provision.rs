@@ -160,6 +160,7 @@ pub async fn provision(
         timezone: blueprint.timezone.clone(),
         ticket_number_format: blueprint.ticket_number_format.clone(),
         online: true,
+        lock_seconds: crate::domain::instance::DEFAULT_LOCK_SECONDS,
         created_at: clock.now_ms(),
     };
     let mut ops = vec![

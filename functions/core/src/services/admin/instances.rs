@@ -3,6 +3,7 @@
 //! [`provision`](crate::services::provision), listed, and configured by
 //! their administrators.
 
+use crate::services::tickets::locks::MAX_LOCK_SECS;
 use serde::Deserialize;
 
 use super::records::{self, Versioned};
@@ -55,6 +56,9 @@ pub struct InstanceChanges {
     pub ticket_number_format: Option<String>,
     #[serde(default)]
     pub online: Option<bool>,
+    /// Seconds an agent's collision lock lasts, 1 to an hour.
+    #[serde(default)]
+    pub lock_seconds: Option<u32>,
 }
 
 /// Name of the department (and help topic) a new instance starts with.
@@ -134,6 +138,15 @@ pub async fn update(
     }
     if let Some(online) = changes.online {
         instance.online = online;
+    }
+    if let Some(secs) = changes.lock_seconds {
+        if !(1..=MAX_LOCK_SECS).contains(&i64::from(secs)) {
+            return Err(validate::invalid(
+                "lock_seconds",
+                format!("must be between 1 and {MAX_LOCK_SECS}"),
+            ));
+        }
+        instance.lock_seconds = secs;
     }
     let ops = vec![
         WriteOp::Put {

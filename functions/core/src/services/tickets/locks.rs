@@ -52,9 +52,13 @@ impl Lock {
     }
 }
 
-/// Takes or renews the ticket's lock for [`DEFAULT_LOCK_SECS`].
+/// Takes or renews the ticket's lock for the instance's lock time
+/// (`Instance::lock_seconds`, 3 minutes unless configured).
 pub async fn lock(ctx: &Ctx<'_>, actor: &Actor, ticket: &TicketId) -> Result<Lock, ServiceError> {
-    lock_for(ctx, actor, ticket, DEFAULT_LOCK_SECS).await
+    let secs = crate::services::directory::instance(ctx.store, ctx.instance)
+        .await?
+        .lock_seconds;
+    lock_for(ctx, actor, ticket, i64::from(secs)).await
 }
 
 /// Takes or renews the ticket's lock for `secs` seconds (1 to

@@ -12,7 +12,7 @@ use taquilla_core::domain::{
 };
 use taquilla_core::services::tickets::actions::{self as ops, Assignee};
 use taquilla_core::services::tickets::collaborators::{self, CollaboratorReport};
-use taquilla_core::services::tickets::locks::{self, DEFAULT_LOCK_SECS, Lock};
+use taquilla_core::services::tickets::locks::{self, Lock};
 use taquilla_core::services::tickets::merge;
 use taquilla_core::services::{Ctx, ServiceError};
 
@@ -172,10 +172,11 @@ pub async fn lock(
 ) -> Result<Json<Lock>, ApiError> {
     let ctx = caller.ctx(&state);
     let ticket = ticket_by_number(&ctx, &caller, &number).await?;
-    let secs = body.seconds.unwrap_or(DEFAULT_LOCK_SECS);
-    Ok(Json(
-        locks::lock_for(&ctx, &caller.actor, &ticket.id, secs).await?,
-    ))
+    let lock = match body.seconds {
+        Some(secs) => locks::lock_for(&ctx, &caller.actor, &ticket.id, secs).await?,
+        None => locks::lock(&ctx, &caller.actor, &ticket.id).await?,
+    };
+    Ok(Json(lock))
 }
 
 /// `DELETE tickets/{number}/lock`: releases the caller's lock (an
