@@ -9,6 +9,7 @@ mod blobs;
 mod durability;
 mod dynamo_flow;
 mod mailer;
+mod permissions;
 mod queue_cost;
 mod store;
 mod ticket_actions;

@@ -881,3 +881,138 @@ async fn the_lock_lasts_as_long_as_the_instance_says() {
         .unwrap();
     assert_eq!(lock.until_ms, START_MS + 600_000);
 }
+
+// ---------------------------------------------------------------------------
+// Round-robin auto-assignment (topic 3 routes to department 2, "Academic
+// Office", where Lia, agent 2, works).
+// ---------------------------------------------------------------------------
+
+mod round_robin {
+    use super::*;
+    use taquilla_core::domain::{AssignmentMode, AutoAssign, Department};
+
+    /// Puts an encoded object as a configuration record (version 1).
+    async fn put_config(app: &TestApp, item: taquilla_core::store::Item) {
+        app.put(item.with("version", 1)).await;
+    }
+
+    /// Sets department 2's assignment mode.
+    async fn set_mode(app: &TestApp, mode: AssignmentMode) {
+        let key = keys::object(&app.instance, DepartmentId::KIND, 2);
+        let mut dept: Department =
+            codec::decode(&app.store.get(&key).await.unwrap().unwrap()).unwrap();
+        dept.assignment = mode;
+        put_config(app, codec::encode(key, &dept).unwrap()).await;
+    }
+
+    async fn put_agent(app: &TestApp, agent: &Agent) {
+        let key = keys::object(&app.instance, AgentId::KIND, agent.id.0);
+        put_config(app, codec::encode(key, agent).unwrap()).await;
+    }
+
+    /// Agents 3 (Bo, primary department 1 with access to 2), 4 (Cai, on
+    /// vacation) and 5 (Dan, inactive) beside Lia.
+    async fn staff(app: &TestApp) {
+        let mut bo = agent(3, "Bo", DepartmentId(1), RoleId(2));
+        bo.access.insert(DepartmentId(2), RoleId(2));
+        put_agent(app, &bo).await;
+        let mut cai = agent(4, "Cai", DepartmentId(2), RoleId(2));
+        cai.on_vacation = true;
+        put_agent(app, &cai).await;
+        let mut dan = agent(5, "Dan", DepartmentId(2), RoleId(2));
+        dan.active = false;
+        put_agent(app, &dan).await;
+    }
+
+    async fn open_academic(app: &TestApp, n: usize) -> Ticket {
+        let mut input = request("ana@uni.edu", &format!("Certificate {n}"));
+        input.topic = Some(TopicId(3));
+        app.open_as(&Actor::User(users_id(app).await), input)
+            .await
+            .unwrap_or_else(|e| panic!("ticket {n}: {e:?}"))
+    }
+
+    async fn users_id(app: &TestApp) -> taquilla_core::domain::UserId {
+        users::find_or_create(&app.ctx(), "Ana Pons", "ana@uni.edu")
+            .await
+            .unwrap()
+            .id
+    }
+
+    #[tokio::test]
+    async fn tickets_go_in_turn_to_available_members_only() {
+        let app = TestApp::new().await;
+        staff(&app).await;
+        set_mode(&app, AssignmentMode::RoundRobin).await;
+        let mut got = Vec::new();
+        for n in 0..6 {
+            let ticket = open_academic(&app, n).await;
+            let stored = tickets::get(&app.ctx(), &app.admin, &ticket.id)
+                .await
+                .unwrap();
+            assert_eq!(stored.assignee, ticket.assignee);
+            got.push(ticket.assignee);
+            let thread = tickets::thread(&app.ctx(), &app.admin, &ticket.id, None, 50)
+                .await
+                .unwrap();
+            let events: Vec<_> = thread
+                .items
+                .iter()
+                .filter(|e| e.kind == EntryKind::Event)
+                .collect();
+            assert_eq!(events.len(), 1, "{thread:?}");
+            assert_eq!(events[0].event.as_deref(), Some("assigned"));
+            assert_eq!(
+                events[0].data.get("to").map(String::as_str),
+                ticket.assignee.map(|a| a.to_string()).as_deref()
+            );
+        }
+        // Lia (2) and Bo (3) in turn; Cai (vacation) and Dan (inactive) skipped.
+        let (lia, bo) = (Some(AgentId(2)), Some(AgentId(3)));
+        assert_eq!(got, vec![lia, bo, lia, bo, lia, bo]);
+    }
+
+    #[tokio::test]
+    async fn a_manual_department_assigns_nobody() {
+        let app = TestApp::new().await;
+        staff(&app).await;
+        for n in 0..2 {
+            let ticket = open_academic(&app, n).await;
+            assert_eq!(ticket.assignee, None);
+            let thread = tickets::thread(&app.ctx(), &app.admin, &ticket.id, None, 50)
+                .await
+                .unwrap();
+            assert!(thread.items.iter().all(|e| e.kind != EntryKind::Event));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_department_without_available_members_leaves_tickets_unassigned() {
+        let app = TestApp::new().await;
+        let mut lia = agent(2, "Lia", DepartmentId(2), RoleId(2));
+        lia.on_vacation = true;
+        put_agent(&app, &lia).await;
+        set_mode(&app, AssignmentMode::RoundRobin).await;
+        assert_eq!(open_academic(&app, 0).await.assignee, None);
+    }
+
+    #[tokio::test]
+    async fn the_topics_own_auto_assignment_wins() {
+        let app = TestApp::new().await;
+        staff(&app).await;
+        set_mode(&app, AssignmentMode::RoundRobin).await;
+        let key = keys::object(&app.instance, TopicId::KIND, 3);
+        let mut topic: HelpTopic =
+            codec::decode(&app.store.get(&key).await.unwrap().unwrap()).unwrap();
+        topic.auto_assign = Some(AutoAssign::Agent(AgentId(3)));
+        put_config(&app, codec::encode(key, &topic).unwrap()).await;
+        for n in 0..3 {
+            assert_eq!(open_academic(&app, n).await.assignee, Some(AgentId(3)));
+        }
+        // The turn was never taken: with the topic's assignment gone, Lia is first.
+        topic.auto_assign = None;
+        let key = keys::object(&app.instance, TopicId::KIND, 3);
+        put_config(&app, codec::encode(key, &topic).unwrap()).await;
+        assert_eq!(open_academic(&app, 9).await.assignee, Some(AgentId(2)));
+    }
+}

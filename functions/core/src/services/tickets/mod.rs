@@ -18,6 +18,7 @@ mod numbers;
 pub mod open;
 pub mod queue;
 pub mod read;
+pub mod round_robin;
 pub(crate) mod store;
 
 pub use crate::sanitize::Body;

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::attachments::{self, NewAttachment};
-use super::{config, numbers, store};
+use super::{config, numbers, round_robin, store};
 use crate::domain::number::NumberFormat;
 use crate::domain::{
     Author, AutoAssign, Collaborator, CopyKind, Department, DepartmentId, Entry, EntryId,
@@ -308,10 +308,11 @@ pub async fn open(ctx: &Ctx<'_>, actor: &Actor, input: OpenTicket) -> Result<Tic
         Some(AutoAssign::Team(team)) => ticket.team = Some(team),
         None => {}
     }
+    let assigned = round_robin::assign_new(ctx, &route.department, &mut ticket).await?;
     let format_owner = topic.filter(|t| t.number_format.is_some()).map(|t| t.id);
     for _ in 0..NUMBER_ATTEMPTS {
         ticket.number = numbers::candidate(ctx, &route.format, format_owner).await?;
-        let ops = vec![
+        let mut ops = vec![
             store::create_op(ctx, &ticket)?,
             store::append_entry_op(ctx, &ticket, &entry)?,
             WriteOp::Put {
@@ -320,6 +321,9 @@ pub async fn open(ctx: &Ctx<'_>, actor: &Actor, input: OpenTicket) -> Result<Tic
                 condition: Some(Condition::Absent),
             },
         ];
+        if let Some(event) = &assigned {
+            ops.push(store::append_entry_op(ctx, &ticket, event)?);
+        }
         match ctx.store.transact(ops).await {
             Ok(()) => {
                 tracing::info!(instance = %ctx.instance, number = %ticket.number, "ticket opened");
