@@ -12,5 +12,6 @@ mod mailer;
 mod permissions;
 mod queue_cost;
 mod store;
+mod tasks;
 mod ticket_actions;
 mod tickets;

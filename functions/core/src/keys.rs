@@ -21,6 +21,8 @@
 //! | ticket number (unique) | `I#{instance}#NUM#{number}` | `TICKET` |
 //! | API key (by hash; deployment-wide) | `APIKEY#{sha256}` | `KEY` |
 //! | API key of an instance (listing) | `I#{instance}` | `APIKEY#{key id}` |
+//! | task | `I#{instance}#K#{task}` | `TASK` |
+//! | task thread entry | `I#{instance}#K#{task}` | `E#{created_ms:013}#{entry}` |
 //!
 //! Ticket queues are the GSIs; every ticket item carries the keys of the
 //! queues it is in (an absent key takes it out: the indexes are sparse):
@@ -32,8 +34,17 @@
 //! | `gsi3` | `I#{instance}#UQ#{user}` | `{created_ms:013}#{ticket}` | a user's tickets |
 //! | `gsi4` | `I#{instance}#TQ#{team}#{state}` | `{activity_ms:013}#{ticket}` | a team's tickets |
 //! | `gsi5` | `I#{instance}#DUE` | `{due_ms:013}#{ticket}` | open tickets by due time (SLA tick) |
+//!
+//! Task items share the first three indexes under partition prefixes of
+//! their own (`K…`), so no ticket query ever meets a task:
+//!
+//! | index | partition | sort | serves |
+//! | --- | --- | --- | --- |
+//! | `gsi1` | `I#{instance}#KQ#{department}#{state}` | `{activity_ms:013}#{task}` | a department's tasks by state |
+//! | `gsi2` | `I#{instance}#KA#{agent}#{state}` | `{activity_ms:013}#{task}` | an agent's tasks by state |
+//! | `gsi3` | `I#{instance}#KT#{ticket}` | `{created_ms:013}#{task}` | the tasks of a ticket |
 
-use crate::domain::{EntryId, InstanceId, TicketId, UserId};
+use crate::domain::{EntryId, InstanceId, TaskId, TicketId, UserId};
 use crate::store::{Key, SkCondition};
 
 /// Partition of the deployment-wide instance directory.
@@ -165,6 +176,63 @@ pub fn instance_api_key(instance: &InstanceId, key_id: &str) -> Key {
 #[must_use]
 pub fn instance_api_keys() -> SkCondition {
     SkCondition::BeginsWith("APIKEY#".into())
+}
+
+/// The partition of a task: the task and its thread.
+#[must_use]
+pub fn task_pk(instance: &InstanceId, task: &TaskId) -> String {
+    format!("{}#K#{task}", instance_pk(instance))
+}
+
+/// The task item.
+#[must_use]
+pub fn task(instance: &InstanceId, task: &TaskId) -> Key {
+    Key::new(task_pk(instance, task), "TASK")
+}
+
+/// An entry of a task's thread; entries sort by creation time (select them
+/// with [`entries`]).
+#[must_use]
+pub fn task_entry(instance: &InstanceId, task: &TaskId, created_ms: i64, entry: &EntryId) -> Key {
+    Key::new(
+        task_pk(instance, task),
+        format!("E#{created_ms:013}#{entry}"),
+    )
+}
+
+/// Queue index partitions of a task, and their sort keys.
+pub mod task_queue {
+    use crate::domain::{AgentId, DepartmentId, InstanceId, TaskId, TaskState, TicketId};
+
+    use super::instance_pk;
+
+    /// A department's tasks in one state (`gsi1`).
+    #[must_use]
+    pub fn department(instance: &InstanceId, department: DepartmentId, state: TaskState) -> String {
+        format!(
+            "{}#KQ#{department}#{}",
+            instance_pk(instance),
+            state.as_str()
+        )
+    }
+
+    /// An agent's tasks in one state (`gsi2`).
+    #[must_use]
+    pub fn assignee(instance: &InstanceId, agent: AgentId, state: TaskState) -> String {
+        format!("{}#KA#{agent}#{}", instance_pk(instance), state.as_str())
+    }
+
+    /// The tasks of a ticket, by creation (`gsi3`).
+    #[must_use]
+    pub fn ticket(instance: &InstanceId, ticket: &TicketId) -> String {
+        format!("{}#KT#{ticket}", instance_pk(instance))
+    }
+
+    /// A sort key ordering tasks by a moment, ties broken by id.
+    #[must_use]
+    pub fn at(ms: i64, task: &TaskId) -> String {
+        format!("{ms:013}#{task}")
+    }
 }
 
 /// Queue index partitions of a ticket.

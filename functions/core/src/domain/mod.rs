@@ -8,6 +8,7 @@ pub mod number;
 pub mod organisation_unit;
 pub mod people;
 pub mod role;
+pub mod task;
 pub mod thread;
 pub mod ticket;
 
@@ -20,5 +21,6 @@ pub use instance::{Instance, Language};
 pub use organisation_unit::{AssignmentMode, AutoAssign, Department, HelpTopic};
 pub use people::{Organisation, Team, User};
 pub use role::{Permission, Role};
+pub use task::{Task, TaskState};
 pub use thread::{Attachment, Author, Entry, EntryKind};
 pub use ticket::{Collaborator, CopyKind, Priority, Source, State, Status, Ticket};

@@ -8,6 +8,7 @@ pub mod directory;
 pub mod organisations;
 pub mod osticket;
 pub mod provision;
+pub mod tasks;
 pub mod tickets;
 pub mod tokens;
 pub mod users;

@@ -6,4 +6,5 @@ pub mod health;
 pub mod home;
 pub mod openapi;
 pub mod osticket;
+pub mod tasks;
 pub mod tickets;

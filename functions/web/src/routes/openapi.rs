@@ -1,8 +1,9 @@
 //! The OpenAPI 3 document of the JSON API, served at
 //! `GET /api/v1/openapi.json`.
 //!
-//! The ticket routes are described from [`tickets::ROUTES`], the table that
-//! also registers them, so they cannot drift apart; the configuration
+//! The ticket and task routes are described from [`tickets::ROUTES`] and
+//! [`tasks::ROUTES`], the tables that also register them, so they cannot
+//! drift apart; the configuration
 //! routes of [`admin`](super::admin) and the document itself are listed in
 //! [`OTHER_ROUTES`]. A test (`tests/it/api_v1.rs`) sends every method to
 //! every documented path of the real server and checks that exactly the
@@ -15,6 +16,7 @@ use std::sync::LazyLock;
 use axum::Json;
 use serde_json::{Map, Value, json};
 
+use super::tasks;
 use super::tickets::{self, ApiRoute};
 
 /// A documented route: what [`ApiRoute`] says, without the handler.
@@ -335,6 +337,7 @@ pub const OTHER_ROUTES: &[DocRoute] = &[
 pub fn routes() -> Vec<DocRoute> {
     tickets::ROUTES
         .iter()
+        .chain(tasks::ROUTES)
         .map(DocRoute::from)
         .chain(OTHER_ROUTES.iter().copied())
         .collect()
@@ -433,6 +436,15 @@ fn operation(route: &DocRoute) -> Value {
     op
 }
 
+/// The schemas of the ticket and configuration routes, and of the tasks'.
+fn all_schemas() -> Value {
+    let mut all = schemas::schemas(KINDS);
+    if let Value::Object(map) = &mut all {
+        map.extend(tasks::schemas());
+    }
+    all
+}
+
 fn build() -> Value {
     let mut paths = Map::new();
     for route in routes() {
@@ -455,7 +467,7 @@ fn build() -> Value {
                 "agentToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
             },
-            "schemas": schemas::schemas(KINDS),
+            "schemas": all_schemas(),
         },
     })
 }
