@@ -430,3 +430,42 @@ fn bad_input_gets_4xx_with_a_stable_code_and_changes_nothing() {
         "only the creation event"
     );
 }
+
+#[test]
+fn deleting_a_task_with_a_long_thread_removes_every_entry() {
+    use taquilla_core::domain::{InstanceId, TaskId};
+    use taquilla_core::keys;
+    use taquilla_core::store::{ItemStore, Query};
+
+    let app = TestApp::new();
+    let task = create(&app, &json!({"title": "Chatty", "department": 1}));
+    let t = id(&task);
+    for n in 0..120 {
+        let r = call(
+            &app,
+            &app.token,
+            "POST",
+            &format!("tasks/{t}/notes"),
+            Some(&json!({"body": format!("note {n}")})),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    let partition = keys::task_pk(
+        &InstanceId::parse(DEMO).unwrap(),
+        &TaskId::parse(&t).unwrap(),
+    );
+    let count = || {
+        app.rt
+            .block_on(
+                app.store
+                    .query(&Query::table(partition.clone()).limit(1000)),
+            )
+            .unwrap()
+            .items
+            .len()
+    };
+    assert_eq!(count(), 122, "the task, its creation event and 120 notes");
+    let r = call(&app, &app.token, "DELETE", &format!("tasks/{t}"), None);
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(count(), 0, "deleted over two transactions of at most 100");
+}
