@@ -79,6 +79,13 @@ impl Permission {
         }
     }
 
+    /// Whether this is one of the `ticket.*` permissions (what makes an API
+    /// key a ticket integration).
+    #[must_use]
+    pub fn is_ticket(self) -> bool {
+        self.as_str().starts_with("ticket.")
+    }
+
     pub const ALL: [Permission; 20] = [
         Permission::TicketCreate,
         Permission::TicketEdit,
@@ -121,6 +128,17 @@ impl Role {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ten_permissions_are_ticket_permissions() {
+        let ticket: Vec<_> = Permission::ALL
+            .into_iter()
+            .filter(|p| p.is_ticket())
+            .collect();
+        assert_eq!(ticket.len(), 10);
+        assert!(ticket.contains(&Permission::TicketMerge));
+        assert!(!Permission::TaskCreate.is_ticket());
+    }
 
     #[test]
     fn names_match_their_serialised_form() {

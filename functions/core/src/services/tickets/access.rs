@@ -1,24 +1,10 @@
 //! Who sees a ticket. A ticket an actor may not see is reported as not
 //! found, so its existence is not revealed.
 
-use crate::domain::{Permission, Ticket, TicketId};
+use crate::domain::{Ticket, TicketId};
 use crate::services::{Actor, Ctx, ServiceError};
 
 use super::store;
-
-/// The permissions that make an API key a ticket integration.
-const TICKET_PERMISSIONS: [Permission; 10] = [
-    Permission::TicketCreate,
-    Permission::TicketEdit,
-    Permission::TicketAssign,
-    Permission::TicketTransfer,
-    Permission::TicketReply,
-    Permission::TicketClose,
-    Permission::TicketDelete,
-    Permission::TicketNote,
-    Permission::TicketRelease,
-    Permission::TicketMerge,
-];
 
 /// Whether `actor` may see `ticket`:
 ///
@@ -38,9 +24,7 @@ pub(crate) fn can_see(actor: &Actor, ticket: &Ticket) -> bool {
                     || ticket.assignee == Some(agent.id)
                     || ticket.team.is_some_and(|team| agent.teams.contains(&team)))
         }
-        Actor::ApiKey { permissions, .. } => {
-            TICKET_PERMISSIONS.iter().any(|p| permissions.contains(p))
-        }
+        Actor::ApiKey { permissions, .. } => permissions.iter().any(|p| p.is_ticket()),
         Actor::User(user) => {
             ticket.user == *user || ticket.collaborators.iter().any(|c| c.user == *user)
         }
