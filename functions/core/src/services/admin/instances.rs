@@ -106,10 +106,7 @@ async fn load(ctx: &Ctx<'_>) -> Result<Versioned<Instance>, ServiceError> {
         .get(&keys::instance_config(ctx.instance))
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("instance {}", ctx.instance)))?;
-    Ok(Versioned {
-        record: codec::decode(&item)?,
-        version: item.get_i64(records::VERSION_ATTR).unwrap_or(0),
-    })
+    records::decode(&item)
 }
 
 /// Applies `changes` if the settings are still at `changes.version`

@@ -40,7 +40,8 @@ pub fn key(ctx: &Ctx<'_>, kind: &str, id: u32) -> Key {
     keys::object(ctx.instance, kind, id)
 }
 
-fn decode<T: DeserializeOwned>(item: &Item) -> Result<Versioned<T>, ServiceError> {
+/// The record in `item` with its version (0 for items written before versions).
+pub(super) fn decode<T: DeserializeOwned>(item: &Item) -> Result<Versioned<T>, ServiceError> {
     Ok(Versioned {
         record: codec::decode(item)?,
         version: item.get_i64(VERSION_ATTR).unwrap_or(0),
