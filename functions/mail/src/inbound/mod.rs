@@ -1,0 +1,1 @@
+//! MIME in: parsing real-world mail into a [`ParsedMail`].

@@ -1,0 +1,12 @@
+//! Taquilla's mail channel.
+//!
+//! - [`inbound`]: raw RFC 5322 bytes become a [`inbound::ParsedMail`]
+//!   (parse, classify auto-replies and bounces, split quoted history).
+//! - [`outbound`]: templates rendered per instance and language, composed
+//!   into MIME with the headers that make mail clients thread.
+//!
+//! Nothing here performs I/O: the pipeline that stores what arrives and
+//! the queue that sends what leaves go through the core's ports.
+
+pub mod inbound;
+pub mod outbound;

@@ -1,0 +1,1 @@
+//! MIME out: templates and composition.
