@@ -3,7 +3,10 @@
 
 use mail_parser::decoders::base64::base64_decode;
 use mail_parser::decoders::quoted_printable::quoted_printable_decode;
-use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType};
+use mail_parser::parsers::MessageStream;
+use mail_parser::{Encoding, HeaderName, HeaderValue, Message, MessagePart, MimeHeaders, PartType};
+
+use super::charset::windows_1252;
 
 use super::mail::Attachment;
 
@@ -48,7 +51,10 @@ fn attachment(
         ),
         PartType::Message(nested) => (
             message_bytes(message, part, nested),
-            nested.subject().map(str::to_owned),
+            // A nested message the parser could not fill has no parts.
+            (!nested.parts.is_empty())
+                .then(|| nested.subject().map(str::to_owned))
+                .flatten(),
         ),
         PartType::Multipart(_) => (raw_body(message, part).to_vec(), None),
     };
@@ -67,8 +73,9 @@ fn attachment(
             || disposition.is_none() && matches!(part.body, PartType::InlineBinary(_)));
     let inline =
         !is_message && (referenced || shown && disposition.as_deref() != Some("attachment"));
+    let given = given_name(message, part);
     let file_name = safe_file_name(
-        part.attachment_name(),
+        given.as_deref(),
         &content_type,
         n,
         subject.as_deref(),
@@ -81,6 +88,34 @@ fn attachment(
         inline,
         bytes,
     }
+}
+
+/// The name the sender gave (RFC 2231 and 2047 decoded by the parser).
+/// A name in raw 8-bit bytes comes out of the parser with U+FFFD in it; such
+/// names are read again from the raw header as Windows-1252.
+fn given_name(message: &Message<'_>, part: &MessagePart<'_>) -> Option<String> {
+    let name = part.attachment_name()?;
+    if !name.contains(char::REPLACEMENT_CHARACTER) {
+        return Some(name.to_owned());
+    }
+    let reread = [HeaderName::ContentDisposition, HeaderName::ContentType]
+        .iter()
+        .filter_map(|wanted| part.headers.iter().find(|h| h.name == *wanted))
+        .filter_map(|h| {
+            let raw = message.raw_message.get(
+                h.offset_start as usize..(h.offset_end as usize).max(h.offset_start as usize),
+            )?;
+            let text = windows_1252(raw);
+            match MessageStream::new(text.as_bytes()).parse_content_type() {
+                HeaderValue::ContentType(ct) => ct
+                    .attribute("filename")
+                    .or_else(|| ct.attribute("name"))
+                    .map(str::to_owned),
+                _ => None,
+            }
+        })
+        .find(|n| !n.contains(char::REPLACEMENT_CHARACTER));
+    Some(reread.unwrap_or_else(|| name.to_owned()))
 }
 
 /// `type/subtype` in lower case, with the defaults RFC 2045 and 2046 give.
@@ -115,7 +150,7 @@ fn raw_body<'a>(message: &'a Message<'_>, part: &MessagePart<'_>) -> &'a [u8] {
 
 /// The bytes of a text part before charset decoding: a text file attached
 /// in ISO-8859-1 stays ISO-8859-1, as its Content-Type says.
-fn transfer_decoded(message: &Message<'_>, part: &MessagePart<'_>) -> Option<Vec<u8>> {
+pub(crate) fn transfer_decoded(message: &Message<'_>, part: &MessagePart<'_>) -> Option<Vec<u8>> {
     let raw = raw_body(message, part);
     if raw.is_empty() {
         return None;

@@ -83,8 +83,8 @@ pub struct ParsedMail {
     /// The Date header as milliseconds since the Unix epoch, when it parses.
     pub date: Option<i64>,
     /// The plain-text body in UTF-8 with `\n` line ends, decoded from its
-    /// charset. Made from the HTML body when the message has only HTML;
-    /// empty when the message has no body.
+    /// charset. Made from the HTML body when the message has only HTML (or
+    /// an empty text alternative); empty when the message has no body.
     pub text: String,
     /// The HTML body in UTF-8, as sent: not sanitised (the core cleans it
     /// before display) and with its `cid:` references intact.

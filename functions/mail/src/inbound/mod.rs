@@ -15,6 +15,7 @@
 
 mod address;
 mod attachment;
+mod charset;
 mod classify;
 mod error;
 mod hints;

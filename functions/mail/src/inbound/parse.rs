@@ -4,14 +4,16 @@
 use std::borrow::Cow;
 use std::panic::{self, AssertUnwindSafe};
 
-use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::parsers::MessageStream;
-use mail_parser::{HeaderName, HeaderValue, Message, MessageParser, PartType};
+use mail_parser::{
+    HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
+};
 use sha2::{Digest, Sha256};
 use taquilla_core::sanitize::{clean_html, html_to_text};
 
 use super::address::{envelope_addresses, mailboxes};
-use super::attachment::attachments;
+use super::attachment::{attachments, transfer_decoded};
+use super::charset::{claims_utf8, utf8_or_windows_1252, windows_1252};
 use super::error::ParseError;
 use super::mail::{Mailbox, ParsedMail};
 
@@ -56,24 +58,39 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMail, ParseError> {
 }
 
 fn parse_unguarded(raw: &[u8]) -> Result<ParsedMail, ParseError> {
+    // A header section cut short before its last line end loses that field
+    // in the parser; give it its line end back. Hashes and sizes below are
+    // of the bytes as they came.
+    let ended;
+    let bytes = if raw.ends_with(b"\n") || raw.windows(2).any(|w| w == b"\n\n") {
+        raw
+    } else {
+        ended = [raw, b"\r\n"].concat();
+        &ended
+    };
     let message = MessageParser::default()
-        .parse(raw)
+        .parse(bytes)
         .ok_or_else(|| ParseError::Unparseable("no header section".to_owned()))?;
     let headers = header_fields(&message);
     if headers.is_empty() {
         return Err(ParseError::Unparseable("no header fields".to_owned()));
     }
 
-    let reply_to = mailboxes(message.reply_to());
-    let sender = mailboxes(message.sender()).into_iter().next();
-    let from = mailboxes(message.from())
+    // A field given twice counts as first written (mail-parser's own
+    // accessors return the last), and a From without a usable address
+    // gives way to the next one.
+    let reply_to = all_mailboxes(&message, &HeaderName::ReplyTo);
+    let sender = all_mailboxes(&message, &HeaderName::Sender)
+        .into_iter()
+        .next();
+    let from = all_mailboxes(&message, &HeaderName::From)
         .into_iter()
         .next()
         .or_else(|| sender.clone())
         .or_else(|| reply_to.first().cloned())
         .ok_or(ParseError::NoSender)?;
 
-    let message_id = ids(message.header(HeaderName::MessageId))
+    let message_id = ids(first(&message, HeaderName::MessageId))
         .into_iter()
         .next();
     let dedupe_key = message_id
@@ -98,8 +115,8 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMail, ParseError> {
         .map(|(_, v)| v.trim().to_owned())
         .unwrap_or_default();
 
-    let date = message
-        .date()
+    let date = first(&message, HeaderName::Date)
+        .and_then(HeaderValue::as_datetime)
         .filter(|d| d.is_valid())
         .and_then(|d| d.to_timestamp().checked_mul(1000));
 
@@ -109,8 +126,8 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMail, ParseError> {
     Ok(ParsedMail {
         message_id,
         dedupe_key,
-        in_reply_to: ids(message.header(HeaderName::InReplyTo)),
-        references: ids(message.header(HeaderName::References)),
+        in_reply_to: ids(first(&message, HeaderName::InReplyTo)),
+        references: ids(first(&message, HeaderName::References)),
         from,
         reply_to,
         sender,
@@ -127,7 +144,19 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMail, ParseError> {
     })
 }
 
-/// Every address of every field named `name` (some senders repeat To).
+/// The value of the first field named `name`.
+fn first<'a>(message: &'a Message<'_>, name: HeaderName<'_>) -> Option<&'a HeaderValue<'a>> {
+    message
+        .parts
+        .first()?
+        .headers
+        .iter()
+        .find(|h| h.name == name)
+        .map(|h| &h.value)
+}
+
+/// Every usable address of every field named `name`, in order, without
+/// repeats (some senders repeat To).
 fn all_mailboxes(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<Mailbox> {
     let mut out: Vec<Mailbox> = Vec::new();
     for value in message.header_values(name.clone()) {
@@ -176,32 +205,37 @@ fn header_fields(message: &Message<'_>) -> Vec<(String, String)> {
 }
 
 /// A header value unfolded, RFC 2047 words decoded. Raw 8-bit bytes that
-/// are not UTF-8 are read as Windows-1252, what such senders mean most.
+/// are not UTF-8 are first taken as they are (they may sit inside an
+/// encoded word that names their charset), then, if that leaves U+FFFD, as
+/// Windows-1252.
 fn decode_unstructured(bytes: &[u8]) -> String {
-    let owned;
-    let bytes = if std::str::from_utf8(bytes).is_ok() {
-        bytes
-    } else {
-        owned = charset_decoder(b"windows-1252").map_or_else(
-            || String::from_utf8_lossy(bytes).into_owned(),
-            |decode| decode(bytes),
-        );
-        owned.as_bytes()
-    };
-    match MessageStream::new(bytes).parse_unstructured() {
+    let decode = |bytes: &[u8]| match MessageStream::new(bytes).parse_unstructured() {
         HeaderValue::Text(text) => text.trim().to_owned(),
         _ => String::new(),
+    };
+    let direct = decode(bytes);
+    if !direct.contains(char::REPLACEMENT_CHARACTER) || std::str::from_utf8(bytes).is_ok() {
+        return direct;
+    }
+    let repaired = decode(windows_1252(bytes).as_bytes());
+    let count = |s: &str| s.matches(char::REPLACEMENT_CHARACTER).count();
+    if count(&repaired) < count(&direct) {
+        repaired
+    } else {
+        direct
     }
 }
 
 /// The plain-text and HTML bodies. Several body parts of one kind (text
 /// between inline images) are joined in order.
 fn bodies(message: &Message<'_>) -> (String, Option<String>) {
-    let part_text = |ids: &[u32], html: bool| -> Vec<&str> {
+    let part_text = |ids: &[u32], html: bool| -> Vec<Cow<'_, str>> {
         ids.iter()
             .filter_map(|&id| message.parts.get(id as usize))
             .filter_map(|p| match (&p.body, html) {
-                (PartType::Text(t), false) | (PartType::Html(t), true) => Some(t.as_ref()),
+                (PartType::Text(t), false) | (PartType::Html(t), true) => {
+                    Some(repaired(message, p, t))
+                }
                 _ => None,
             })
             .collect()
@@ -209,14 +243,31 @@ fn bodies(message: &Message<'_>) -> (String, Option<String>) {
     let texts = part_text(&message.text_body, false);
     let htmls = part_text(&message.html_body, true);
     let html = (!htmls.is_empty()).then(|| htmls.join("\n"));
-    let text = if !texts.is_empty() {
-        normalise_text(&texts.join("\n"))
-    } else if let Some(html) = &html {
-        text_from_html(html)
-    } else {
-        String::new()
+    // Some clients send an empty text alternative beside a full HTML one.
+    let text = normalise_text(&texts.join("\n"));
+    let text = match &html {
+        Some(html) if text.trim().is_empty() => text_from_html(html),
+        _ => text,
     };
     (text, html)
+}
+
+/// A body part's text, read again as Windows-1252 when it claimed UTF-8 or
+/// ASCII (or nothing) but its bytes are not UTF-8.
+fn repaired<'a>(message: &Message<'_>, part: &MessagePart<'_>, text: &'a str) -> Cow<'a, str> {
+    if !text.contains(char::REPLACEMENT_CHARACTER) {
+        return Cow::Borrowed(text);
+    }
+    let charset = part.content_type().and_then(|ct| ct.attribute("charset"));
+    if !claims_utf8(charset) {
+        return Cow::Borrowed(text);
+    }
+    match transfer_decoded(message, part) {
+        Some(bytes) if std::str::from_utf8(&bytes).is_err() => {
+            Cow::Owned(utf8_or_windows_1252(&bytes))
+        }
+        _ => Cow::Borrowed(text),
+    }
 }
 
 /// `\n` line ends, no byte-order mark, no trailing blank lines.
