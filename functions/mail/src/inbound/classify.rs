@@ -30,11 +30,17 @@ pub enum MailKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// Nothing found.
     Pass,
+    /// Spam, or a virus.
     Fail,
+    /// Could not tell.
     Gray,
+    /// The scan failed.
     ProcessingFailed,
+    /// Scanning is off for the receipt rule.
     Disabled,
+    /// A value SES does not document, as written.
     Other(String),
 }
 
@@ -76,7 +82,7 @@ impl FailedRecipient {
 }
 
 /// What a bounce says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Bounce {
     /// Reporting-MTA, without its type.
     pub reporting_mta: Option<String>,
@@ -238,7 +244,7 @@ pub fn classify(mail: &ParsedMail) -> Classification {
             "Content-Type",
             "multipart/report; report-type=delivery-status",
         );
-        bounce = Some(dsn_part.map_or_else(Bounce::default_empty, |p| {
+        bounce = Some(dsn_part.map_or_else(Bounce::default, |p| {
             delivery_status(&String::from_utf8_lossy(&p.bytes))
         }));
     } else if let Some(other) = report_type {
@@ -251,7 +257,7 @@ pub fn classify(mail: &ParsedMail) -> Classification {
     let local = mail.from.address.split('@').next().unwrap_or_default();
     if local == "mailer-daemon" || local == "postmaster" {
         signal("From", &mail.from.address);
-        bounce.get_or_insert_with(Bounce::default_empty);
+        bounce.get_or_insert_with(Bounce::default);
     }
     let failed: Vec<String> = mail
         .header_values("X-Failed-Recipients")
@@ -259,7 +265,7 @@ pub fn classify(mail: &ParsedMail) -> Classification {
         .collect();
     if !failed.is_empty() {
         signal("X-Failed-Recipients", &failed.join(", "));
-        let report = bounce.get_or_insert_with(Bounce::default_empty);
+        let report = bounce.get_or_insert_with(Bounce::default);
         for address in failed {
             if !report.recipients.iter().any(|r| r.address == address) {
                 report.recipients.push(FailedRecipient {
@@ -328,15 +334,6 @@ pub fn classify(mail: &ParsedMail) -> Classification {
     }
 }
 
-impl Bounce {
-    fn default_empty() -> Bounce {
-        Bounce {
-            reporting_mta: None,
-            recipients: Vec::new(),
-        }
-    }
-}
-
 /// The value of parameter `name` in a lower-cased Content-Type value.
 fn parameter(content_type: &str, name: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|p| {
@@ -350,7 +347,7 @@ fn parameter(content_type: &str, name: &str) -> Option<String> {
 /// blank lines, fields folded like header fields.
 #[must_use]
 pub fn delivery_status(body: &str) -> Bounce {
-    let mut bounce = Bounce::default_empty();
+    let mut bounce = Bounce::default();
     let body = body.replace("\r\n", "\n");
     for block in body.split("\n\n") {
         let fields = unfold(block);

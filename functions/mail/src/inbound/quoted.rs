@@ -320,6 +320,10 @@ fn walk_back(html: &str, mut at: usize) -> usize {
         }
         let Some(lt) = before.rfind('<') else { break };
         let tag = &before[lt..];
+        // The '>' may be text ("a -> b"): it must close the tag at `lt`.
+        if tag_end(tag) != Some(tag.len()) {
+            break;
+        }
         if tag.starts_with("</")
             || tag.starts_with("<!")
             || !tag[1..].starts_with(|c: char| c.is_ascii_alphabetic())
@@ -364,7 +368,12 @@ impl<'a> Iterator for Tags<'a> {
                 self.pos = rest.find("-->").map_or(self.html.len(), |e| lt + e + 3);
                 continue;
             }
-            let end = lt + tag_end(rest)?;
+            let Some(len) = tag_end(rest) else {
+                // A '<' that opens no tag is text.
+                self.pos = lt + 1;
+                continue;
+            };
+            let end = lt + len;
             self.pos = end;
             let inner = &self.html[lt + 1..end - 1];
             let closing = inner.starts_with('/');
@@ -497,6 +506,7 @@ fn project(html: &str) -> Projection {
         line.clear();
         *start = None;
     };
+    let lower = html.to_ascii_lowercase();
     let mut i = 0;
     while i < html.len() {
         let rest = &html[i..];
@@ -525,10 +535,7 @@ fn project(html: &str) -> Projection {
             i += len;
             if !closing && SKIPPED.contains(&name.as_str()) {
                 let close = format!("</{name}");
-                i = html[i..]
-                    .to_ascii_lowercase()
-                    .find(&close)
-                    .map_or(html.len(), |e| i + e);
+                i = lower[i..].find(&close).map_or(html.len(), |e| i + e);
                 continue;
             }
             if BLOCKS.contains(&name.as_str()) {
@@ -655,6 +662,20 @@ mod tests {
         assert_eq!(
             &html[walk_back(html, p.starts[1])..],
             "<div>\n <b>De:</b> X</div>"
+        );
+    }
+
+    #[test]
+    fn stray_angle_brackets_are_text() {
+        let html = "<p>if a < b and c -> d</p><div class=\"gmail_quote\">old</div>";
+        assert_eq!(
+            split_quoted_html(html).1,
+            "<div class=\"gmail_quote\">old</div>"
+        );
+        let html = "<p>a -> b</p>\n<div>-----Original Message-----</div>";
+        assert_eq!(
+            split_quoted_html(html).1,
+            "<div>-----Original Message-----</div>"
         );
     }
 
