@@ -469,3 +469,204 @@ fn deleting_a_task_with_a_long_thread_removes_every_entry() {
     assert_eq!(r.status, 204, "{}", r.text());
     assert_eq!(count(), 0, "deleted over two transactions of at most 100");
 }
+
+/// A team of the demo instance created through the admin API with
+/// `members`; its id.
+fn team(app: &TestApp, name: &str, members: &[u32]) -> u32 {
+    let r = app.api(
+        "POST",
+        &format!("{DEMO}/teams"),
+        Some(&json!({"name": name, "members": members})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    u32::try_from(json(&r)["id"].as_u64().unwrap()).unwrap()
+}
+
+/// The ids of a page of tasks, as `token` lists them.
+fn ids_as(app: &TestApp, token: &str, query: &str) -> Vec<String> {
+    let r = call(app, token, "GET", &format!("tasks?{query}"), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    json(&r)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect()
+}
+
+#[test]
+fn a_task_given_to_a_team_is_listed_by_the_team_and_seen_by_its_agents() {
+    let app = TestApp::new();
+    // Agents of department 2 only: one joins the team, one does not.
+    let (member_id, member) = agent(&app, "member@demo.example.org", 2, 1);
+    let (_, outsider) = agent(&app, "outsider@demo.example.org", 2, 1);
+    let field = team(&app, "Field", &[member_id]);
+    let desk = team(&app, "Desk", &[]);
+
+    let task = create(
+        &app,
+        &json!({"title": "Replace the projector", "department": 1, "team": field}),
+    );
+    let t = id(&task);
+    assert_eq!(task["team"], field);
+    let plain = create(&app, &json!({"title": "Nobody's", "department": 1}));
+    assert!(plain["team"].is_null());
+
+    // The team's list holds it (and only what is the team's); its member
+    // sees it and may note it, though department 1 is not one of theirs.
+    assert_eq!(ids(&app, &format!("team={field}")), [t.as_str()]);
+    assert!(ids(&app, &format!("team={desk}")).is_empty());
+    assert_eq!(
+        ids_as(&app, &member, &format!("team={field}")),
+        [t.as_str()]
+    );
+    assert!(ids_as(&app, &member, "department=1").contains(&t));
+    assert!(!ids_as(&app, &member, "department=1").contains(&id(&plain)));
+    let r = call(&app, &member, "GET", &format!("tasks/{t}"), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = call(
+        &app,
+        &member,
+        "POST",
+        &format!("tasks/{t}/notes"),
+        Some(&json!({"body": "On my way."})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    // Seen, but no role in department 1: editing is forbidden, not hidden.
+    let r = call(
+        &app,
+        &member,
+        "PATCH",
+        &format!("tasks/{t}"),
+        Some(&json!({"version": 2, "title": "Mine"})),
+    );
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (403, "forbidden"),
+        "{}",
+        r.text()
+    );
+    // Anyone else of department 2 does not see it at all.
+    for path in [format!("tasks/{t}"), format!("tasks/{t}/thread")] {
+        let r = call(&app, &outsider, "GET", &path, None);
+        assert_eq!(
+            (r.status, code(&r).as_str()),
+            (404, "not_found"),
+            "{}",
+            r.text()
+        );
+    }
+    assert!(ids_as(&app, &outsider, &format!("team={field}")).is_empty());
+
+    // Another team: the lists follow, and the member loses sight of it.
+    let r = call(
+        &app,
+        &app.token,
+        "PATCH",
+        &format!("tasks/{t}"),
+        Some(&json!({"version": 2, "team": desk})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(json(&r)["team"], desk);
+    assert!(ids(&app, &format!("team={field}")).is_empty());
+    assert_eq!(ids(&app, &format!("team={desk}")), [t.as_str()]);
+    let r = call(&app, &member, "GET", &format!("tasks/{t}"), None);
+    assert_eq!(r.status, 404, "{}", r.text());
+
+    // Closed, it moves to the team's closed list; null takes the team away.
+    let r = call(&app, &app.token, "POST", &format!("tasks/{t}/close"), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(ids(&app, &format!("team={desk}")).is_empty());
+    assert_eq!(
+        ids(&app, &format!("team={desk}&state=closed")),
+        [t.as_str()]
+    );
+    let r = call(
+        &app,
+        &app.token,
+        "PATCH",
+        &format!("tasks/{t}"),
+        Some(&json!({"version": 4, "team": null})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(json(&r)["team"].is_null());
+    assert!(ids(&app, &format!("team={desk}&state=closed")).is_empty());
+
+    // The thread records each change of team.
+    let r = call(&app, &app.token, "GET", &format!("tasks/{t}/thread"), None);
+    let events: Vec<(String, Value)> = json(&r)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| Some((e["event"].as_str()?.to_owned(), e["data"].clone())))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("created".to_owned(), json!({"team": field.to_string()})),
+            ("assigned".to_owned(), json!({"team": desk.to_string()})),
+            ("closed".to_owned(), json!({})),
+            ("released".to_owned(), json!({"team": desk.to_string()})),
+        ]
+    );
+}
+
+#[test]
+fn a_team_must_exist_and_giving_one_needs_task_assign() {
+    let app = TestApp::new();
+    let field = team(&app, "Field", &[]);
+    let task = create(&app, &json!({"title": "Keep me", "department": 1}));
+    let t = id(&task);
+    for (method, path, body) in [
+        (
+            "POST",
+            "tasks".to_owned(),
+            json!({"title": "x", "department": 1, "team": 99}),
+        ),
+        (
+            "PATCH",
+            format!("tasks/{t}"),
+            json!({"version": 1, "team": 99}),
+        ),
+        ("GET", "tasks?team=x".to_owned(), json!({})),
+    ] {
+        let r = call(&app, &app.token, method, &path, Some(&body));
+        assert_eq!(r.status, 400, "{method} {path} {body}: {}", r.text());
+        let want = if method == "GET" {
+            "invalid_query"
+        } else {
+            "invalid_field"
+        };
+        assert_eq!(code(&r), want, "{method} {path} {body}");
+    }
+    // Role 2 "Limited access" creates tasks but may not give them a team.
+    let (_, limited) = agent(&app, "limited@demo.example.org", 1, 2);
+    let r = call(
+        &app,
+        &limited,
+        "POST",
+        "tasks",
+        Some(&json!({"title": "x", "department": 1, "team": field})),
+    );
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (403, "forbidden"),
+        "{}",
+        r.text()
+    );
+    let r = call(
+        &app,
+        &limited,
+        "PATCH",
+        &format!("tasks/{t}"),
+        Some(&json!({"version": 1, "team": field})),
+    );
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (403, "forbidden"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(stored(&app, &t), task, "nothing changed");
+    assert!(ids(&app, &format!("team={field}")).is_empty());
+}

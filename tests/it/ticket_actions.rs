@@ -222,6 +222,10 @@ fn is_forbidden<T: std::fmt::Debug>(result: Result<T, ServiceError>) -> bool {
     matches!(result, Err(ServiceError::Forbidden(_)))
 }
 
+fn is_not_found<T: std::fmt::Debug>(result: Result<T, ServiceError>) -> bool {
+    matches!(result, Err(ServiceError::NotFound(_)))
+}
+
 fn is_conflict<T: std::fmt::Debug>(result: &Result<T, ServiceError>) -> bool {
     matches!(result, Err(ServiceError::Conflict(_)))
 }
@@ -311,9 +315,9 @@ async fn a_limited_agent_claims_an_unassigned_ticket_of_its_department_only() {
     assert!(is_forbidden(
         actions::claim(&ctx, &app.lia, &taken.id, None).await
     ));
-    // Another department's ticket: no access at all.
+    // Another department's ticket: out of sight, so not found.
     let other = app.open(1).await;
-    assert!(is_forbidden(
+    assert!(is_not_found(
         actions::claim(&ctx, &app.lia, &other.id, None).await
     ));
     assert_eq!(app.ticket(&other.id).await, other);
@@ -469,34 +473,83 @@ async fn a_limited_agent_cannot_assign_transfer_or_delete_and_nothing_changes() 
     assert_eq!(closed.state, State::Closed);
 }
 
+/// Every action of `lia` on `id` (and `other`, a ticket of her own
+/// department, for link and merge): the codes, in a fixed order.
+async fn outcomes(
+    app: &TestApp,
+    lia: &Actor,
+    id: &TicketId,
+    other: &TicketId,
+) -> Vec<&'static str> {
+    let ctx = app.ctx();
+    let code = |r: Result<(), ServiceError>| match r {
+        Ok(()) => "ok",
+        Err(e) => e.code(),
+    };
+    vec![
+        code(actions::close(&ctx, lia, id, None).await.map(drop)),
+        code(actions::claim(&ctx, lia, id, None).await.map(drop)),
+        code(
+            actions::assign(&ctx, lia, id, Assignee::Agent(AgentId(2)), None)
+                .await
+                .map(drop),
+        ),
+        code(
+            actions::set_due(&ctx, lia, id, Some(1), None)
+                .await
+                .map(drop),
+        ),
+        code(
+            actions::set_topic(&ctx, lia, id, None, None)
+                .await
+                .map(drop),
+        ),
+        code(
+            collaborators::add_collaborators(&ctx, lia, id, "a@uni.edu", CopyKind::Cc, None)
+                .await
+                .map(drop),
+        ),
+        code(actions::link(&ctx, lia, other, id, None).await.map(drop)),
+        code(merge::merge(&ctx, lia, other, id, None).await.map(drop)),
+        code(actions::delete(&ctx, lia, id, None).await.map(drop)),
+        code(locks::lock(&ctx, lia, id).await.map(drop)),
+        code(locks::current_lock(&ctx, lia, id).await.map(drop)),
+        code(locks::unlock(&ctx, lia, id).await),
+    ]
+}
+
 #[tokio::test]
-async fn a_limited_agent_cannot_act_on_another_departments_tickets_at_all() {
+async fn another_departments_ticket_is_not_found_until_seen_then_forbidden() {
     let app = TestApp::new().await;
     let ctx = app.ctx();
     let t = app.open(1).await;
-    let (lia, id) = (&app.lia, &t.id);
-    assert!(is_forbidden(actions::close(&ctx, lia, id, None).await));
-    assert!(is_forbidden(actions::claim(&ctx, lia, id, None).await));
-    assert!(is_forbidden(
-        actions::set_due(&ctx, lia, id, Some(1), None).await
-    ));
-    assert!(is_forbidden(
-        actions::set_topic(&ctx, lia, id, None, None).await
-    ));
-    let paste = collaborators::add_collaborators(&ctx, lia, id, "a@uni.edu", CopyKind::Cc, None);
-    assert!(is_forbidden(paste.await));
     let other = app.open(2).await;
-    assert!(is_forbidden(
-        actions::link(&ctx, lia, &other.id, id, None).await
-    ));
-    assert!(is_forbidden(
-        merge::merge(&ctx, lia, &other.id, id, None).await
-    ));
-    assert!(is_forbidden(locks::lock(&ctx, lia, id).await));
-    assert!(is_forbidden(locks::current_lock(&ctx, lia, id).await));
-    assert_eq!(app.ticket(id).await, t);
+    // Lia works in department 2 only: a department 1 ticket does not exist
+    // for her, whatever she tries.
+    let hidden = outcomes(&app, &app.lia, &t.id, &other.id).await;
+    assert_eq!(hidden, ["not_found"; 12]);
+    let missing = outcomes(&app, &app.lia, &TicketId::generate(), &other.id).await;
+    assert_eq!(hidden, missing, "a hidden ticket answers as a missing one");
+    assert_eq!(app.ticket(&t.id).await, t);
     assert_eq!(app.ticket(&other.id).await, other);
-    assert!(app.events(id).await.is_empty());
+    assert!(app.events(&t.id).await.is_empty());
+    assert!(app.events(&other.id).await.is_empty());
+
+    // Given to a team of hers, she sees it: now each refusal is forbidden
+    // (she still has no role in department 1, and role 2 in department 2
+    // does not edit or merge).
+    let mut lia = agent(2, "Lia", DepartmentId(2), RoleId(2));
+    lia.teams = vec![TeamId(1)];
+    app.put_agent(&lia).await;
+    let lia = app.actor(AgentId(2)).await;
+    let t = actions::assign(&ctx, &app.admin, &t.id, Assignee::Team(TeamId(1)), None)
+        .await
+        .unwrap();
+    assert_eq!(tickets::get(&ctx, &lia, &t.id).await.unwrap(), t);
+    let seen = outcomes(&app, &lia, &t.id, &other.id).await;
+    assert_eq!(seen, ["forbidden"; 12]);
+    assert_eq!(app.ticket(&t.id).await, t);
+    assert_eq!(app.ticket(&other.id).await, other);
     assert!(app.events(&other.id).await.is_empty());
 }
 
@@ -729,9 +782,9 @@ async fn linking_relates_both_tickets_and_unlinking_undoes_it() {
         Some(event::LINKED)
     );
     assert_eq!(app.last_event(&b.id).await.data["number"], a.number);
-    // Bea has no access to department 2: no link at all.
+    // Bea has no access to department 2: its ticket is not found for her.
     let c = app.open(1).await;
-    assert!(is_forbidden(
+    assert!(is_not_found(
         actions::link(&ctx, &app.bea, &c.id, &b.id, None).await
     ));
     let unlinked = actions::unlink(&ctx, &app.admin, &b.id, &a.id, None)
@@ -844,9 +897,20 @@ async fn merging_needs_the_merge_permission_in_both_departments() {
     let app = TestApp::new().await;
     let ctx = app.ctx();
     let (source, target) = (app.open(1).await, app.open(2).await);
-    // Bea may merge in department 1 but has no access to department 2.
-    assert!(is_forbidden(
+    // Bea may merge in department 1 but has no access to department 2:
+    // the target is not found for her.
+    assert!(is_not_found(
         merge::merge(&ctx, &app.bea, &source.id, &target.id, None).await
+    ));
+    // With role 2 "Limited access" in department 2 she sees the target but
+    // may not merge there.
+    let mut bea = agent(3, "Bea", DepartmentId(1), RoleId(1));
+    bea.access = BTreeMap::from([(DepartmentId(2), RoleId(2))]);
+    app.put_agent(&bea).await;
+    let bea = app.actor(AgentId(3)).await;
+    assert!(tickets::get(&ctx, &bea, &target.id).await.is_ok());
+    assert!(is_forbidden(
+        merge::merge(&ctx, &bea, &source.id, &target.id, None).await
     ));
     let into_itself = merge::merge(&ctx, &app.admin, &source.id, &source.id, None);
     assert!(matches!(

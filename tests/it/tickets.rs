@@ -887,6 +887,76 @@ async fn the_lock_lasts_as_long_as_the_instance_says() {
 // Office", where Lia, agent 2, works).
 // ---------------------------------------------------------------------------
 
+#[tokio::test]
+async fn a_users_reply_to_a_merged_ticket_lands_in_the_target_it_may_see() {
+    use taquilla_core::services::tickets::merge;
+    let app = TestApp::new().await;
+    let ctx = app.ctx();
+    let a = app
+        .open_as(&app.admin, request("ana@uni.edu", "Printer"))
+        .await
+        .unwrap();
+    let b = app
+        .open_as(&app.admin, request("ana@uni.edu", "Printer again"))
+        .await
+        .unwrap();
+    let other = app
+        .open_as(&app.admin, request("bo@uni.edu", "Projector"))
+        .await
+        .unwrap();
+    merge::merge(&ctx, &app.admin, &a.id, &b.id, None)
+        .await
+        .unwrap();
+    let ana = Actor::User(a.user.clone());
+    let message = || NewMessage {
+        body: Body::Text("Any news?".into()),
+        attachments: vec![],
+    };
+    // Later than every entry so far: it is the thread's last.
+    app.clock.advance_ms(1_000);
+    let landed = tickets::reply(&ctx, &ana, &a.id, message()).await.unwrap();
+    assert_eq!(landed.id, b.id);
+    let thread = tickets::thread(&ctx, &ana, &b.id, None, 100).await.unwrap();
+    let last = thread.items.last().unwrap();
+    assert_eq!(
+        last.author,
+        taquilla_core::domain::Author::User(a.user.clone())
+    );
+    assert_eq!(
+        tickets::get(&ctx, &ana, &a.id).await.unwrap().state,
+        State::Closed
+    );
+
+    // Merged into a ticket of someone else, which she may not see: refused,
+    // and nothing is written there.
+    let c = app
+        .open_as(&app.admin, request("ana@uni.edu", "Printer, third"))
+        .await
+        .unwrap();
+    merge::merge(&ctx, &app.admin, &c.id, &other.id, None)
+        .await
+        .unwrap();
+    let before = app.count_items();
+    let refused = tickets::reply(&ctx, &ana, &c.id, message()).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Forbidden(_))),
+        "{refused:?}"
+    );
+    assert_eq!(app.count_items(), before);
+    // Mail (the system, on the user's behalf) reaches it, as the user's.
+    let mail = Actor::System("mail".into());
+    app.clock.advance_ms(1_000);
+    let landed = tickets::reply(&ctx, &mail, &c.id, message()).await.unwrap();
+    assert_eq!(landed.id, other.id);
+    let thread = tickets::thread(&ctx, &mail, &other.id, None, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        thread.items.last().unwrap().author,
+        taquilla_core::domain::Author::User(a.user.clone())
+    );
+}
+
 mod round_robin {
     use super::*;
     use taquilla_core::domain::{AssignmentMode, AutoAssign, Department};
@@ -1014,5 +1084,296 @@ mod round_robin {
         let key = keys::object(&app.instance, TopicId::KIND, 3);
         put_config(&app, codec::encode(key, &topic).unwrap()).await;
         assert_eq!(open_academic(&app, 9).await.assignee, Some(AgentId(2)));
+    }
+}
+
+/// Writing to a merged ticket, over HTTP on the real server: the entry
+/// lands in the ticket it was merged into, and the answer says so.
+mod merged {
+    use serde_json::{Value, json};
+    use taquilla_core::domain::{InstanceId, TicketId};
+    use taquilla_core::keys;
+    use taquilla_core::services::tickets::conversation::REDIRECTED_FROM;
+    use taquilla_core::services::tickets::merge::MAX_MERGE_CHAIN;
+    use taquilla_core::store::ItemStore;
+    use taquilla_tests::app::{DEMO, TestApp, json};
+    use taquilla_tests::http::Response;
+
+    fn code(r: &Response) -> String {
+        json(r)["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Opens a ticket from `email` with `topic` (1: department 1, 3:
+    /// department 2) as the demo admin; its number.
+    fn open(app: &TestApp, email: &str, topic: u32) -> String {
+        let r = app.open_ticket(
+            DEMO,
+            &json!({"name": "Requester", "email": email, "subject": "Projector",
+                    "body": {"text": "It does not start."}, "topic": topic}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        json(&r)["number"].as_str().unwrap().to_owned()
+    }
+
+    fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> Response {
+        app.api_as(token, "POST", &format!("{DEMO}/{path}"), Some(body))
+    }
+
+    fn merge(app: &TestApp, source: &str, into: &str) {
+        let r = post(
+            app,
+            &app.token,
+            &format!("tickets/{source}/merge"),
+            &json!({"into": into}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+
+    fn get(app: &TestApp, token: &str, number: &str) -> Response {
+        app.api_as(token, "GET", &format!("{DEMO}/tickets/{number}"), None)
+    }
+
+    /// An agent created through the admin API with `role` in `department`;
+    /// a token for it.
+    fn agent(app: &TestApp, email: &str, department: u32, role: u32) -> String {
+        let r = app.api(
+            "POST",
+            &format!("{DEMO}/agents"),
+            Some(&json!({"name": email, "email": email, "department": department, "role": role})),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let id = u32::try_from(json(&r)["agent"]["id"].as_u64().unwrap()).unwrap();
+        app.token_for(DEMO, id, None)
+    }
+
+    #[test]
+    fn responses_notes_and_messages_to_a_merged_ticket_land_in_its_target() {
+        let app = TestApp::new();
+        let a = open(&app, "ada@example.org", 1);
+        let b = open(&app, "bob@example.org", 3);
+        merge(&app, &a, &b);
+        let (a_before, a_thread) = app.ticket_and_thread(DEMO, &a);
+        let (_, b_thread) = app.ticket_and_thread(DEMO, &b);
+
+        let sent = [
+            ("responses", "We are on it."),
+            ("notes", "Same projector as the other ticket."),
+            ("messages", "Any news?"),
+        ];
+        for (kind, text) in sent {
+            let r = post(
+                &app,
+                &app.token,
+                &format!("tickets/{a}/{kind}"),
+                &json!({"body": text}),
+            );
+            assert_eq!(r.status, 201, "{kind}: {}", r.text());
+            let answer = json(&r);
+            assert_eq!(answer["number"], b.as_str(), "{kind} landed in the target");
+            assert_eq!(answer["redirected_from"], a.as_str(), "{kind}");
+        }
+
+        // The three entries are in B's thread, each naming where it was
+        // sent; A's thread and A itself did not move.
+        let (b_after, b_thread_after) = app.ticket_and_thread(DEMO, &b);
+        assert_eq!(b_thread_after.len(), b_thread.len() + 3);
+        let landed: Vec<_> = sent
+            .iter()
+            .map(|(kind, text)| {
+                b_thread_after
+                    .iter()
+                    .find(|e| e.body_text.trim() == *text)
+                    .unwrap_or_else(|| panic!("the {kind} is not in the target's thread"))
+            })
+            .collect();
+        for entry in &landed {
+            assert_eq!(entry.data[REDIRECTED_FROM], a);
+        }
+        // The message is the user's of the ticket it answered, not B's.
+        let (a_after, a_thread_after) = app.ticket_and_thread(DEMO, &a);
+        assert_eq!(
+            landed[2].author,
+            taquilla_core::domain::Author::User(a_after.user.clone())
+        );
+        assert_ne!(a_after.user, b_after.user);
+        assert_eq!(a_after, a_before, "the merged ticket stays as it was");
+        assert_eq!(a_thread_after, a_thread);
+        assert!(!b_after.answered && b_after.last_response_at.is_some());
+
+        // Reading A still works and says where it went.
+        let r = get(&app, &app.token, &a);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let read = json(&r);
+        assert_eq!(read["state"], "closed");
+        assert_eq!(read["merged_into"], b_after.id.to_string());
+        assert_eq!(read["merged_into_number"], b.as_str());
+        assert!(read.get("redirected_from").is_none());
+        let r = app.thread(DEMO, &a);
+        assert_eq!(r.status, 200, "{}", r.text());
+
+        // Writing to B itself is not a redirect.
+        let r = post(
+            &app,
+            &app.token,
+            &format!("tickets/{b}/notes"),
+            &json!({"body": "Direct."}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert!(json(&r).get("redirected_from").is_none());
+        assert!(
+            !get(&app, &app.token, &b)
+                .text()
+                .contains("merged_into_number")
+        );
+    }
+
+    #[test]
+    fn a_message_to_a_closed_target_reopens_the_target_not_the_source() {
+        let app = TestApp::new();
+        let (a, b) = (
+            open(&app, "ada@example.org", 1),
+            open(&app, "ada@example.org", 1),
+        );
+        merge(&app, &a, &b);
+        let r = post(&app, &app.token, &format!("tickets/{b}/close"), &json!({}));
+        assert_eq!(r.status, 200, "{}", r.text());
+        let r = post(
+            &app,
+            &app.token,
+            &format!("tickets/{a}/messages"),
+            &json!({"body": "It broke again."}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(json(&r)["state"], "open");
+        assert_eq!(json(&r)["number"], b.as_str());
+        assert_eq!(app.ticket_and_thread(DEMO, &a).0.state.as_str(), "closed");
+    }
+
+    #[test]
+    fn a_chain_of_merges_is_followed_to_its_end() {
+        let app = TestApp::new();
+        let (a, b, c) = (
+            open(&app, "ada@example.org", 1),
+            open(&app, "ada@example.org", 1),
+            open(&app, "ada@example.org", 3),
+        );
+        merge(&app, &a, &b);
+        merge(&app, &b, &c);
+        let r = post(
+            &app,
+            &app.token,
+            &format!("tickets/{a}/responses"),
+            &json!({"body": "Found it."}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(json(&r)["number"], c.as_str());
+        assert_eq!(json(&r)["redirected_from"], a.as_str());
+        let (_, thread) = app.ticket_and_thread(DEMO, &c);
+        let response = thread.iter().find(|e| e.body_text.trim() == "Found it.");
+        assert_eq!(response.unwrap().data[REDIRECTED_FROM], a);
+        // Each merged ticket names its own target.
+        assert_eq!(
+            json(&get(&app, &app.token, &a))["merged_into_number"],
+            b.as_str()
+        );
+        assert_eq!(
+            json(&get(&app, &app.token, &b))["merged_into_number"],
+            c.as_str()
+        );
+    }
+
+    #[test]
+    fn a_merge_cycle_is_refused_with_409_and_writes_nothing() {
+        let app = TestApp::new();
+        let (a, b) = (
+            open(&app, "ada@example.org", 1),
+            open(&app, "ada@example.org", 1),
+        );
+        merge(&app, &a, &b);
+        // A damaged store: B points back to A (no merge can make this).
+        let (a_ticket, _) = app.ticket_and_thread(DEMO, &a);
+        let (b_ticket, _) = app.ticket_and_thread(DEMO, &b);
+        let key = keys::ticket(&InstanceId::parse(DEMO).unwrap(), &b_ticket.id);
+        app.rt.block_on(async {
+            let mut item = app.store.get(&key).await.unwrap().unwrap();
+            item.set("merged_into", a_ticket.id.to_string());
+            app.store.put(item, None).await.unwrap();
+        });
+        let before = (
+            app.ticket_and_thread(DEMO, &a),
+            app.ticket_and_thread(DEMO, &b),
+        );
+        for kind in ["responses", "notes", "messages"] {
+            let r = post(
+                &app,
+                &app.token,
+                &format!("tickets/{a}/{kind}"),
+                &json!({"body": "Hello?"}),
+            );
+            assert_eq!(r.status, 409, "{kind}: {}", r.text());
+            assert_eq!(code(&r), "conflict");
+            assert!(
+                json(&r)["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&MAX_MERGE_CHAIN.to_string())
+            );
+        }
+        let after = (
+            app.ticket_and_thread(DEMO, &a),
+            app.ticket_and_thread(DEMO, &b),
+        );
+        assert_eq!(after, before, "nothing was written");
+        // A target that does not exist is refused the same way.
+        let ghost = TicketId::generate();
+        app.rt.block_on(async {
+            let mut item = app.store.get(&key).await.unwrap().unwrap();
+            item.set("merged_into", ghost.to_string());
+            app.store.put(item, None).await.unwrap();
+        });
+        let r = post(
+            &app,
+            &app.token,
+            &format!("tickets/{a}/notes"),
+            &json!({"body": "x"}),
+        );
+        assert_eq!(
+            (r.status, code(&r).as_str()),
+            (409, "conflict"),
+            "{}",
+            r.text()
+        );
+    }
+
+    #[test]
+    fn a_target_out_of_the_agents_reach_refuses_the_entry() {
+        let app = TestApp::new();
+        let a = open(&app, "ada@example.org", 1);
+        let b = open(&app, "ada@example.org", 3);
+        merge(&app, &a, &b);
+        let before = app.ticket_and_thread(DEMO, &b);
+        // Role 1 in department 1 only: A is visible, B (department 2) is not.
+        let one = agent(&app, "one@demo.example.org", 1, 1);
+        let r = get(&app, &one, &a);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(
+            json(&r).get("merged_into_number").is_none(),
+            "B is not in its reach"
+        );
+        assert_eq!(get(&app, &one, &b).status, 404);
+        for kind in ["responses", "notes", "messages"] {
+            let r = post(
+                &app,
+                &one,
+                &format!("tickets/{a}/{kind}"),
+                &json!({"body": "Hi"}),
+            );
+            assert_eq!(r.status, 403, "{kind}: {}", r.text());
+            assert_eq!(code(&r), "forbidden");
+        }
+        assert_eq!(app.ticket_and_thread(DEMO, &b), before, "nothing landed");
     }
 }

@@ -19,7 +19,7 @@
 //! | thread entry | `I#{instance}#T#{ticket}` | `E#{created_ms:013}#{entry}` |
 //! | ticket lock | `I#{instance}#T#{ticket}` | `LOCK` (TTL) |
 //! | ticket number (unique) | `I#{instance}#NUM#{number}` | `TICKET` |
-//! | API key (by hash; deployment-wide) | `APIKEY#{sha256}` | `KEY` |
+//! | API key (by its SHA-256, hex; deployment-wide) | `APIKEY#{hash}` | `KEY` |
 //! | API key of an instance (listing) | `I#{instance}` | `APIKEY#{key id}` |
 //! | task | `I#{instance}#K#{task}` | `TASK` |
 //! | task thread entry | `I#{instance}#K#{task}` | `E#{created_ms:013}#{entry}` |
@@ -35,7 +35,7 @@
 //! | `gsi4` | `I#{instance}#TQ#{team}#{state}` | `{activity_ms:013}#{ticket}` | a team's tickets |
 //! | `gsi5` | `I#{instance}#DUE` | `{due_ms:013}#{ticket}` | open tickets by due time (SLA tick) |
 //!
-//! Task items share the first three indexes under partition prefixes of
+//! Task items share the first four indexes under partition prefixes of
 //! their own (`K…`), so no ticket query ever meets a task:
 //!
 //! | index | partition | sort | serves |
@@ -43,6 +43,7 @@
 //! | `gsi1` | `I#{instance}#KQ#{department}#{state}` | `{activity_ms:013}#{task}` | a department's tasks by state |
 //! | `gsi2` | `I#{instance}#KA#{agent}#{state}` | `{activity_ms:013}#{task}` | an agent's tasks by state |
 //! | `gsi3` | `I#{instance}#KT#{ticket}` | `{created_ms:013}#{task}` | the tasks of a ticket |
+//! | `gsi4` | `I#{instance}#KM#{team}#{state}` | `{activity_ms:013}#{task}` | a team's tasks by state |
 
 use crate::domain::{EntryId, InstanceId, TaskId, TicketId, UserId};
 use crate::store::{Key, SkCondition};
@@ -202,7 +203,7 @@ pub fn task_entry(instance: &InstanceId, task: &TaskId, created_ms: i64, entry: 
 
 /// Queue index partitions of a task, and their sort keys.
 pub mod task_queue {
-    use crate::domain::{AgentId, DepartmentId, InstanceId, TaskId, TaskState, TicketId};
+    use crate::domain::{AgentId, DepartmentId, InstanceId, TaskId, TaskState, TeamId, TicketId};
 
     use super::instance_pk;
 
@@ -226,6 +227,12 @@ pub mod task_queue {
     #[must_use]
     pub fn ticket(instance: &InstanceId, ticket: &TicketId) -> String {
         format!("{}#KT#{ticket}", instance_pk(instance))
+    }
+
+    /// A team's tasks in one state (`gsi4`).
+    #[must_use]
+    pub fn team(instance: &InstanceId, team: TeamId, state: TaskState) -> String {
+        format!("{}#KM#{team}#{}", instance_pk(instance), state.as_str())
     }
 
     /// A sort key ordering tasks by a moment, ties broken by id.
@@ -284,6 +291,8 @@ pub mod queue {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     #[test]
@@ -304,5 +313,62 @@ mod tests {
     fn object_keys_sort_numerically() {
         let demo = InstanceId::parse("demo").unwrap();
         assert!(object(&demo, "DEPT", 9).sk < object(&demo, "DEPT", 10).sk);
+    }
+
+    #[test]
+    fn task_queue_partitions_never_meet_ticket_queue_partitions() {
+        use crate::domain::{TaskState, TeamId};
+        let demo = InstanceId::parse("demo").unwrap();
+        let team = task_queue::team(&demo, TeamId(3), TaskState::Open);
+        assert_eq!(team, "I#demo#KM#3#open");
+        assert_ne!(
+            team,
+            queue::team(&demo, TeamId(3), crate::domain::State::Open)
+        );
+    }
+
+    /// The first `code` span of a Markdown table cell.
+    fn code(cell: &str) -> Option<&str> {
+        let start = cell.find('`')? + 1;
+        let len = cell[start..].find('`')?;
+        Some(&cell[start..start + len])
+    }
+
+    /// The key tables of a Markdown text (each line with its prefix
+    /// removed): the partition keys of the item table, and the
+    /// (index, partition, sort) rows of the index tables.
+    fn key_tables<'a>(
+        lines: impl Iterator<Item = &'a str>,
+    ) -> (BTreeSet<String>, BTreeSet<[String; 3]>) {
+        let (mut pks, mut indexes) = (BTreeSet::new(), BTreeSet::new());
+        for line in lines.filter(|l| l.starts_with('|')) {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            let codes: Vec<Option<&str>> = cells.iter().map(|c| code(c)).collect();
+            match codes.as_slice() {
+                [Some(index), Some(pk), Some(sk), _] if index.starts_with("gsi") => {
+                    indexes.insert([(*index).to_owned(), (*pk).to_owned(), (*sk).to_owned()]);
+                }
+                [None, Some(pk), Some(_)] => {
+                    pks.insert((*pk).to_owned());
+                }
+                _ => {}
+            }
+        }
+        (pks, indexes)
+    }
+
+    /// `docs/store.md` mirrors the key design of this file's docs: the same
+    /// partitions in the item table and the same index rows.
+    #[test]
+    fn docs_store_md_has_the_key_design_of_this_module() {
+        let here = key_tables(
+            include_str!("keys.rs")
+                .lines()
+                .filter_map(|l| l.strip_prefix("//! ")),
+        );
+        let docs = key_tables(include_str!("../../../docs/store.md").lines());
+        assert!(here.0.len() >= 8 && here.1.len() >= 9, "{here:?}");
+        assert_eq!(here.0, docs.0, "item partitions: keys.rs vs docs/store.md");
+        assert_eq!(here.1, docs.1, "index rows: keys.rs vs docs/store.md");
     }
 }

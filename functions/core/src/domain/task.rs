@@ -42,6 +42,8 @@ pub struct Task {
     pub department: DepartmentId,
     #[serde(default)]
     pub assignee: Option<AgentId>,
+    /// The team that works the task: its agents see it, wherever their
+    /// departments are, and it is listed under the team.
     #[serde(default)]
     pub team: Option<TeamId>,
     /// Epoch ms.

@@ -15,7 +15,9 @@ use axum::http::StatusCode;
 use axum::routing::{delete as delete_route, get, patch, post};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
-use taquilla_core::domain::{AgentId, DepartmentId, Entry, Task, TaskId, TaskState, TicketId};
+use taquilla_core::domain::{
+    AgentId, DepartmentId, Entry, Task, TaskId, TaskState, TeamId, TicketId,
+};
 use taquilla_core::sanitize::Body as TextBody;
 use taquilla_core::services::tasks::{self, NewTask, TaskChanges, TaskFilter};
 use taquilla_core::services::{Ctx, Page, ServiceError, tickets};
@@ -29,6 +31,7 @@ const LIST_PARAMS: &[&str] = &[
     "department",
     "state",
     "assignee",
+    "team",
     "ticket",
     "limit",
     "cursor",
@@ -40,7 +43,7 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute {
         method: "GET",
         path: "/api/v1/{instance}/tasks",
-        summary: "A page of tasks: of a ticket, of an assignee, of a department (default: the caller's own open tasks)",
+        summary: "A page of tasks: of a ticket, of an assignee, of a team, of a department (default: the caller's own open tasks)",
         query: LIST_PARAMS,
         body: None,
         answer: (200, Some("TaskPage")),
@@ -49,7 +52,7 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute {
         method: "POST",
         path: "/api/v1/{instance}/tasks",
-        summary: "Create a task (needs task.create in its department)",
+        summary: "Create a task (needs task.create in its department, and task.assign to give it an assignee or a team)",
         query: &[],
         body: Some("NewTask"),
         answer: (201, Some("Task")),
@@ -67,7 +70,7 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute {
         method: "PATCH",
         path: "/api/v1/{instance}/tasks/{id}",
-        summary: "Change title, description, due date (task.edit) or assignee (task.assign)",
+        summary: "Change title, description, due date (task.edit) or assignee and team (task.assign)",
         query: &[],
         body: Some("TaskChanges"),
         answer: (200, Some("Task")),
@@ -144,7 +147,8 @@ pub fn schemas() -> Vec<(String, Value)> {
         "properties": {
             "id": {"type": "string"}, "title": {"type": "string"},
             "description_html": {"type": "string"}, "description_text": {"type": "string"},
-            "department": int, "assignee": nullable_int, "team": nullable_int,
+            "department": int, "assignee": nullable_int,
+            "team": {"type": "integer", "nullable": true, "description": "The team that works the task; its agents see it"},
             "due_at": nullable_int,
             "state": {"type": "string", "enum": ["open", "closed"]},
             "ticket": {"type": "string", "nullable": true, "description": "The linked ticket's id"},
@@ -165,7 +169,10 @@ pub fn schemas() -> Vec<(String, Value)> {
         "required": ["title", "department"],
         "properties": {
             "title": {"type": "string", "maxLength": 255}, "description": body,
-            "department": int, "assignee": int, "due_at": int,
+            "department": int,
+            "assignee": {"type": "integer", "description": "An active agent (needs task.assign)"},
+            "team": {"type": "integer", "description": "A team of the instance (needs task.assign)"},
+            "due_at": int,
             "ticket": {"type": "string", "description": "The number of the ticket to link"},
         },
     });
@@ -176,6 +183,7 @@ pub fn schemas() -> Vec<(String, Value)> {
             "version": int, "title": {"type": "string"}, "description": body,
             "due_at": nullable_int,
             "assignee": {"type": "integer", "nullable": true, "description": "null releases the task"},
+            "team": {"type": "integer", "nullable": true, "description": "A team of the instance; null takes the task from its team"},
         },
     });
     let new_note = json!({"type": "object", "required": ["body"], "properties": {"body": body}});
@@ -228,6 +236,7 @@ pub struct NewTaskJson {
     description: Option<TextJson>,
     department: u32,
     assignee: Option<u32>,
+    team: Option<u32>,
     due_at: Option<i64>,
     /// A ticket number.
     ticket: Option<String>,
@@ -251,6 +260,8 @@ pub struct TaskChangesJson {
     due_at: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
     assignee: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    team: Option<Option<u32>>,
 }
 
 /// `{"version": n}`, all optional: the version the caller read.
@@ -273,6 +284,7 @@ pub struct ListQuery {
     department: Option<u32>,
     state: Option<TaskState>,
     assignee: Option<u32>,
+    team: Option<u32>,
     /// A ticket number.
     ticket: Option<String>,
     limit: Option<u32>,
@@ -327,6 +339,7 @@ async fn list(
     let filter = TaskFilter {
         department: query.department.map(DepartmentId),
         assignee: query.assignee.map(AgentId),
+        team: query.team.map(TeamId),
         ticket,
         state: query.state,
         cursor: query.cursor,
@@ -356,6 +369,7 @@ async fn create(
         description: body.description.map(Into::into),
         department: DepartmentId(body.department),
         assignee: body.assignee.map(AgentId),
+        team: body.team.map(TeamId),
         due_at: body.due_at,
         ticket,
     };
@@ -389,6 +403,7 @@ async fn update(
         description: body.description.map(Into::into),
         due_at: body.due_at,
         assignee: body.assignee.map(|a| a.map(AgentId)),
+        team: body.team.map(|t| t.map(TeamId)),
     };
     let ctx = caller.ctx(&state);
     Ok(Json(

@@ -23,7 +23,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::routing::{MethodRouter, delete, get, patch, post};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use taquilla_core::domain::Ticket;
 use taquilla_core::services::{Ctx, ServiceError, tickets};
 
@@ -92,7 +92,7 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute {
         method: "GET",
         path: "/api/v1/{instance}/tickets/{number}",
-        summary: "A ticket",
+        summary: "A ticket; a merged one names the ticket it was merged into (merged_into, merged_into_number)",
         query: &[],
         body: None,
         answer: (200, Some("Ticket")),
@@ -119,7 +119,7 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute {
         method: "POST",
         path: "/api/v1/{instance}/tickets/{number}/responses",
-        summary: "An agent's response to the user (optionally changing the status)",
+        summary: "An agent's response to the user (optionally changing the status); answers the ticket it landed in (redirected_from when the addressed one was merged)",
         query: &[],
         body: Some("NewResponse"),
         answer: (201, Some("Ticket")),
@@ -128,7 +128,7 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute {
         method: "POST",
         path: "/api/v1/{instance}/tickets/{number}/notes",
-        summary: "An internal note",
+        summary: "An internal note; answers the ticket it landed in (redirected_from when the addressed one was merged)",
         query: &[],
         body: Some("NewEntry"),
         answer: (201, Some("Ticket")),
@@ -137,7 +137,7 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute {
         method: "POST",
         path: "/api/v1/{instance}/tickets/{number}/messages",
-        summary: "A message of the ticket's user, entered on their behalf (needs ticket.create)",
+        summary: "A message of the ticket's user, entered on their behalf (needs ticket.create); answers the ticket it landed in (redirected_from when the addressed one was merged)",
         query: &[],
         body: Some("NewEntry"),
         answer: (201, Some("Ticket")),
@@ -401,6 +401,34 @@ fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
         None => Ok(50),
         Some(n @ 1..=100) => Ok(n),
         Some(_) => Err(invalid("limit", "must be between 1 and 100")),
+    }
+}
+
+/// A ticket as the API answers it where a merge matters: the ticket's own
+/// fields, and what tells a client where things went.
+#[derive(Debug, Serialize)]
+pub struct TicketView {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    /// Reading a merged ticket: the number of the ticket it was merged into
+    /// (when the caller may see that one; `merged_into` has its id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into_number: Option<String>,
+    /// Writing to a merged ticket: the number the entry was addressed to;
+    /// `ticket` is then the one it landed in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirected_from: Option<String>,
+}
+
+impl TicketView {
+    /// The answer to an entry addressed to `addressed` that landed in `landed`.
+    fn written(addressed: &Ticket, landed: Ticket) -> Self {
+        let redirected_from = (landed.id != addressed.id).then(|| addressed.number.clone());
+        Self {
+            ticket: landed,
+            merged_into_number: None,
+            redirected_from,
+        }
     }
 }
 

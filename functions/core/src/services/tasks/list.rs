@@ -2,14 +2,15 @@
 //! the queue indexes (see [`crate::keys`]), never by a scan.
 //!
 //! The partition is chosen from the filter: a ticket (`gsi3`, by creation,
-//! oldest first), else an assignee (`gsi2`), else a department (`gsi1`),
-//! both by last activity, most recent first; an agent with no filter gets
-//! its own open tasks. The page's cursor is the store's cursor of that one
+//! oldest first), else an assignee (`gsi2`), else a team (`gsi4`), else a
+//! department (`gsi1`), all three by last activity, most recent first; an
+//! agent with no filter gets its own open tasks. Filters the partition does
+//! not serve (a department on a team list, ...) are applied while paging. The page's cursor is the store's cursor of that one
 //! partition. Tasks the actor may not see are skipped while paging, so a
 //! page may be short and still carry a cursor.
 
 use super::access::can_see;
-use crate::domain::{AgentId, DepartmentId, Task, TaskState, TicketId};
+use crate::domain::{AgentId, DepartmentId, Task, TaskState, TeamId, TicketId};
 use crate::keys::task_queue;
 use crate::services::{Actor, Ctx, Page, ServiceError, tickets};
 use crate::store::{Index, MAX_QUERY_LIMIT, Query, codec};
@@ -19,10 +20,12 @@ use crate::store::{Index, MAX_QUERY_LIMIT, Query, codec};
 pub struct TaskFilter {
     pub department: Option<DepartmentId>,
     pub assignee: Option<AgentId>,
+    /// Tasks given to this team.
+    pub team: Option<TeamId>,
     /// Tasks of this ticket (which the actor must see), in any state
     /// unless `state` is given.
     pub ticket: Option<TicketId>,
-    /// Defaults to open for department and assignee lists.
+    /// Defaults to open for department, assignee and team lists.
     pub state: Option<TaskState>,
     pub cursor: Option<String>,
     /// 1 to [`MAX_QUERY_LIMIT`].
@@ -44,20 +47,25 @@ async fn query_for(
             task_queue::ticket(instance, ticket),
         ));
     }
-    let assignee = filter.assignee.or(match (actor, filter.department) {
-        (Actor::Agent(access), None) => Some(access.agent.id),
-        _ => None,
-    });
-    let query = match (assignee, filter.department) {
-        (Some(agent), _) => Query::index(Index::Gsi2, task_queue::assignee(instance, agent, state)),
-        (None, Some(department)) => Query::index(
+    let assignee = filter
+        .assignee
+        .or(match (actor, filter.department, filter.team) {
+            (Actor::Agent(access), None, None) => Some(access.agent.id),
+            _ => None,
+        });
+    let query = match (assignee, filter.team, filter.department) {
+        (Some(agent), _, _) => {
+            Query::index(Index::Gsi2, task_queue::assignee(instance, agent, state))
+        }
+        (None, Some(team), _) => Query::index(Index::Gsi4, task_queue::team(instance, team, state)),
+        (None, None, Some(department)) => Query::index(
             Index::Gsi1,
             task_queue::department(instance, department, state),
         ),
-        (None, None) => {
+        (None, None, None) => {
             return Err(ServiceError::Invalid {
                 field: "department".into(),
-                message: "name a department, an assignee or a ticket".into(),
+                message: "name a department, an assignee, a team or a ticket".into(),
             });
         }
     };
@@ -79,11 +87,15 @@ pub async fn list(
     for item in &page.items {
         let task: Task = codec::decode(item)?;
         let in_state = filter.state.is_none_or(|state| task.state == state);
-        // A department filter on an assignee list is applied here.
+        // Filters the partition does not serve are applied here.
         let in_department = filter
             .department
             .is_none_or(|department| task.department == department);
-        if in_state && in_department && can_see(actor, &task) {
+        let in_team = filter.team.is_none_or(|team| task.team == Some(team));
+        let by_assignee = filter
+            .assignee
+            .is_none_or(|agent| task.assignee == Some(agent));
+        if in_state && in_department && in_team && by_assignee && can_see(actor, &task) {
             items.push(task);
         }
     }

@@ -7,8 +7,11 @@
 //! saved with `Equals("version", n)` together with the event entry that
 //! records it, in one transaction. Permissions are those of the actor's
 //! role in the task's department: `task.create`, `task.edit` (title,
-//! description, due date), `task.assign` (assign, release), `task.close`
-//! (close, reopen) and `task.delete`.
+//! description, due date), `task.assign` (assignee and team), `task.close`
+//! (close, reopen) and `task.delete`. Every action on a task first loads
+//! it as the actor may see it ([`access`]): a task the actor may not see is
+//! `NotFound`, exactly as one that does not exist; `Forbidden` is only ever
+//! about a task the actor sees. Agents of a task's team see it.
 //!
 //! Deleting is a hard delete (see [`write::delete`]): a task has no
 //! requester to keep a record for, and osTicket deletes tasks outright.

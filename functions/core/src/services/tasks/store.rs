@@ -13,7 +13,8 @@ const VERSION_ATTR: &str = "version";
 ///
 /// - `gsi1`: its department's tasks in its state, by activity;
 /// - `gsi2`: its assignee's tasks in its state, only when assigned;
-/// - `gsi3`: its ticket's tasks, by creation, only when linked.
+/// - `gsi3`: its ticket's tasks, by creation, only when linked;
+/// - `gsi4`: its team's tasks in its state, only when it has a team.
 pub(crate) fn task_item(ctx: &Ctx<'_>, task: &Task) -> Result<Item, ServiceError> {
     let instance = ctx.instance;
     let mut item = codec::encode(keys::task(instance, &task.id), task)?;
@@ -25,11 +26,15 @@ pub(crate) fn task_item(ctx: &Ctx<'_>, task: &Task) -> Result<Item, ServiceError
     item.set("gsi1sk", activity.clone());
     if let Some(agent) = task.assignee {
         item.set("gsi2pk", task_queue::assignee(instance, agent, task.state));
-        item.set("gsi2sk", activity);
+        item.set("gsi2sk", activity.clone());
     }
     if let Some(ticket) = &task.ticket {
         item.set("gsi3pk", task_queue::ticket(instance, ticket));
         item.set("gsi3sk", task_queue::at(task.created_at, &task.id));
+    }
+    if let Some(team) = task.team {
+        item.set("gsi4pk", task_queue::team(instance, team, task.state));
+        item.set("gsi4sk", activity);
     }
     Ok(item)
 }

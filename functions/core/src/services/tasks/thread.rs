@@ -27,9 +27,6 @@ pub async fn note(
     id: &TaskId,
     body: &Body,
 ) -> Result<Task, ServiceError> {
-    let Actor::Agent(access) = actor else {
-        return Err(ServiceError::Forbidden("task notes are for agents".into()));
-    };
     if body.raw().len() > MAX_NOTE_BYTES {
         return Err(invalid_body("at most 64 KiB"));
     }
@@ -37,7 +34,12 @@ pub async fn note(
     if text.trim().is_empty() {
         return Err(invalid_body("empty"));
     }
+    // Visibility first: a task the actor may not see is `NotFound`, for
+    // anyone; `Forbidden` is for an integration that sees it.
     let mut task = load_visible(ctx, actor, id).await?;
+    let Actor::Agent(access) = actor else {
+        return Err(ServiceError::Forbidden("task notes are for agents".into()));
+    };
     for _ in 0..SAVE_ATTEMPTS {
         let now = ctx.clock.now_ms();
         let entry = Entry {

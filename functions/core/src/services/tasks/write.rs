@@ -13,7 +13,7 @@ use super::store;
 use crate::domain::task::check_title;
 use crate::domain::{
     Agent, AgentId, Author, Department, DepartmentId, Entry, EntryId, EntryKind, Permission, Task,
-    TaskId, TaskState, TicketId,
+    TaskId, TaskState, Team, TeamId, TicketId,
 };
 use crate::keys;
 use crate::sanitize::Body;
@@ -31,7 +31,10 @@ pub struct NewTask {
     pub title: String,
     pub description: Option<Body>,
     pub department: DepartmentId,
+    /// Needs `task.assign`.
     pub assignee: Option<AgentId>,
+    /// The team that works it (its agents see the task); needs `task.assign`.
+    pub team: Option<TeamId>,
     pub due_at: Option<i64>,
     /// The ticket the task belongs to; the actor must see it.
     pub ticket: Option<TicketId>,
@@ -49,6 +52,8 @@ pub struct TaskChanges {
     pub due_at: Option<Option<i64>>,
     /// Needs `task.assign`; `Some(None)` releases the task.
     pub assignee: Option<Option<AgentId>>,
+    /// Needs `task.assign`; `Some(None)` takes the task from its team.
+    pub team: Option<Option<TeamId>>,
 }
 
 fn invalid(field: &str, message: &str) -> ServiceError {
@@ -97,9 +102,17 @@ async fn active_agent(ctx: &Ctx<'_>, id: AgentId) -> Result<Agent, ServiceError>
     }
 }
 
-/// Creates a task (needs `task.create` in its department), with a
-/// `created` event in its thread. A linked ticket must exist in the
-/// instance and be visible to the actor.
+/// The team `id`, if it exists in the instance; `Invalid` naming `team`.
+async fn existing_team(ctx: &Ctx<'_>, id: TeamId) -> Result<Team, ServiceError> {
+    object::<Team>(ctx, TeamId::KIND, id.0)
+        .await?
+        .ok_or_else(|| invalid("team", "there is no such team"))
+}
+
+/// Creates a task (needs `task.create` in its department, and
+/// `task.assign` to give it an assignee or a team), with a `created` event
+/// in its thread. A linked ticket must exist in the instance and be
+/// visible to the actor; a team must exist in the instance.
 pub async fn create(ctx: &Ctx<'_>, actor: &Actor, new: NewTask) -> Result<Task, ServiceError> {
     let title = check_title(&new.title).map_err(|m| invalid("title", m))?;
     let (description_html, description_text) = render_description(new.description.as_ref())?;
@@ -110,9 +123,14 @@ pub async fn create(ctx: &Ctx<'_>, actor: &Actor, new: NewTask) -> Result<Task, 
     {
         return Err(invalid("department", "there is no such department"));
     }
-    if let Some(agent) = new.assignee {
+    if new.assignee.is_some() || new.team.is_some() {
         actor.require(Permission::TaskAssign, new.department)?;
+    }
+    if let Some(agent) = new.assignee {
         active_agent(ctx, agent).await?;
+    }
+    if let Some(team) = new.team {
+        existing_team(ctx, team).await?;
     }
     if let Some(ticket) = &new.ticket {
         tickets::get(ctx, actor, ticket)
@@ -128,7 +146,7 @@ pub async fn create(ctx: &Ctx<'_>, actor: &Actor, new: NewTask) -> Result<Task, 
         description_text,
         department: new.department,
         assignee: new.assignee,
-        team: None,
+        team: new.team,
         due_at: new.due_at,
         state: TaskState::Open,
         ticket: new.ticket,
@@ -138,7 +156,16 @@ pub async fn create(ctx: &Ctx<'_>, actor: &Actor, new: NewTask) -> Result<Task, 
         closed_at: None,
         version: 1,
     };
-    let created = event(author, "created", now, BTreeMap::new());
+    // The assignment a task is created with is recorded as later ones are.
+    let given = [
+        ("agent", task.assignee.map(|a| a.to_string())),
+        ("team", task.team.map(|t| t.to_string())),
+    ];
+    let data = given
+        .into_iter()
+        .filter_map(|(kind, id)| Some((kind.to_owned(), id?)))
+        .collect();
+    let created = event(author, "created", now, data);
     ctx.store
         .transact(vec![
             store::create_op(ctx, &task)?,
@@ -154,8 +181,10 @@ pub async fn get(ctx: &Ctx<'_>, actor: &Actor, id: &TaskId) -> Result<Task, Serv
 }
 
 /// Changes the given fields at `changes.version`, all in one transaction
-/// with one event per kind of change (`edited`, `assigned`, `released`).
-/// Every permission is checked before anything is written.
+/// with one event per kind of change (`edited`; `assigned` or `released`
+/// for the agent, with `agent`; for the team, with `team`). Every
+/// permission is checked, and every id validated, before anything is
+/// written.
 pub async fn update(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -177,11 +206,14 @@ pub async fn update(
     if title.is_some() || description.is_some() || changes.due_at.is_some() {
         actor.require(Permission::TaskEdit, task.department)?;
     }
-    if let Some(assignee) = changes.assignee {
+    if changes.assignee.is_some() || changes.team.is_some() {
         actor.require(Permission::TaskAssign, task.department)?;
-        if let Some(agent) = assignee {
-            active_agent(ctx, agent).await?;
-        }
+    }
+    if let Some(Some(agent)) = changes.assignee {
+        active_agent(ctx, agent).await?;
+    }
+    if let Some(Some(team)) = changes.team {
+        existing_team(ctx, team).await?;
     }
     let now = ctx.clock.now_ms();
     let author = author_of(actor);
@@ -207,21 +239,49 @@ pub async fn update(
     }
     if let Some(assignee) = changes.assignee.filter(|a| *a != task.assignee) {
         next.assignee = assignee;
-        events.push(match assignee {
-            Some(agent) => event(
-                author,
-                "assigned",
-                now,
-                BTreeMap::from([("agent".to_owned(), agent.to_string())]),
-            ),
-            None => event(author, "released", now, BTreeMap::new()),
-        });
+        events.push(assignment_event(
+            &author,
+            "agent",
+            assignee,
+            task.assignee,
+            now,
+        ));
+    }
+    if let Some(team) = changes.team.filter(|t| *t != task.team) {
+        next.team = team;
+        events.push(assignment_event(&author, "team", team, task.team, now));
     }
     if events.is_empty() {
         return Ok(task);
     }
     next.updated_at = now.max(task.updated_at);
     store::save(ctx, task.version, &next, &events).await
+}
+
+/// The event of a new assignment of `kind` (`agent` or `team`): `assigned`
+/// with the new id, or `released` with the old one.
+fn assignment_event<T: ToString>(
+    author: &Author,
+    kind: &str,
+    to: Option<T>,
+    from: Option<T>,
+    now: i64,
+) -> Entry {
+    match (to, from) {
+        (Some(to), _) => event(
+            author.clone(),
+            "assigned",
+            now,
+            BTreeMap::from([(kind.to_owned(), to.to_string())]),
+        ),
+        (None, from) => event(
+            author.clone(),
+            "released",
+            now,
+            from.map(|from| BTreeMap::from([(kind.to_owned(), from.to_string())]))
+                .unwrap_or_default(),
+        ),
+    }
 }
 
 /// Sets the task's state (needs `task.close`), with a `closed` or

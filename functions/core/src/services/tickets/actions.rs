@@ -2,9 +2,12 @@
 //! claim, release, transfer, change status, priority, topic or due date,
 //! close, reopen, link and delete.
 //!
-//! Every action follows one shape: load the ticket, hold it to the version
-//! the caller says it edits (or the version just read), check the
-//! permission in the ticket's department, apply a
+//! Every action follows one shape: load the ticket as the actor may see it
+//! (one it may not see is `NotFound`, exactly as a ticket that does not
+//! exist, so its existence is not revealed), hold it to the version the
+//! caller says it edits (or the version just read), check the permission
+//! in the ticket's department (`Forbidden` only now, for a ticket the actor
+//! sees), apply a
 //! [`Change`](crate::domain::change::Change) and save the ticket together
 //! with the event entries that record it, in one transaction guarded by the
 //! version. Two concurrent changes of the same ticket never both win: the
@@ -13,6 +16,7 @@
 
 use serde::de::DeserializeOwned;
 
+use super::access::load_visible;
 use super::config::{first_status, object};
 use super::store;
 use crate::domain::change::{self, Change};
@@ -61,14 +65,17 @@ async fn required<T: DeserializeOwned>(
         .ok_or_else(|| ServiceError::NotFound(format!("{what} {id}")))
 }
 
-/// The ticket `id`, refused with `Conflict` unless it is at
-/// `expected_version` (when given).
+/// The ticket `id` as `actor` may see it (`NotFound` when it may not, as
+/// for a missing ticket), refused with `Conflict` unless it is at
+/// `expected_version` (when given). Visibility comes first, so a stale
+/// version on a hidden ticket is still `NotFound`.
 pub(crate) async fn load_at(
     ctx: &Ctx<'_>,
+    actor: &Actor,
     id: &TicketId,
     expected_version: Option<i64>,
 ) -> Result<Ticket, ServiceError> {
-    let ticket = store::load(ctx, id).await?;
+    let ticket = load_visible(ctx, actor, id).await?;
     match expected_version {
         Some(expected) if expected != ticket.version => Err(ServiceError::Conflict(format!(
             "ticket {} is at version {}, not {expected}",
@@ -165,7 +172,7 @@ pub async fn assign(
     to: Assignee,
     expected_version: Option<i64>,
 ) -> Result<Ticket, ServiceError> {
-    let current = load_at(ctx, ticket, expected_version).await?;
+    let current = load_at(ctx, actor, ticket, expected_version).await?;
     actor.require(Permission::TicketAssign, current.department)?;
     let change = match to {
         Assignee::Agent(id) => {
@@ -204,13 +211,18 @@ pub async fn claim(
     ticket: &TicketId,
     expected_version: Option<i64>,
 ) -> Result<Ticket, ServiceError> {
+    let current = load_at(ctx, actor, ticket, expected_version).await?;
     let me = acting_agent(actor)?;
-    let current = load_at(ctx, ticket, expected_version).await?;
     let may = actor.can(Permission::TicketAssign, current.department)
         || (current.assignee.is_none() && has_access(me, current.department));
     if !may {
+        let why = if current.assignee.is_some() {
+            "it is assigned"
+        } else {
+            "you have no access to its department"
+        };
         return Err(ServiceError::Forbidden(format!(
-            "claiming ticket {}: it is assigned, and claiming it needs {}",
+            "claiming ticket {}: {why}, and claiming it needs {}",
             current.number,
             Permission::TicketAssign.as_str()
         )));
@@ -225,7 +237,7 @@ pub async fn release(
     ticket: &TicketId,
     expected_version: Option<i64>,
 ) -> Result<Ticket, ServiceError> {
-    let current = load_at(ctx, ticket, expected_version).await?;
+    let current = load_at(ctx, actor, ticket, expected_version).await?;
     actor.require(Permission::TicketRelease, current.department)?;
     commit(ctx, actor, current, vec![Change::Release]).await
 }
@@ -240,7 +252,7 @@ pub async fn transfer(
     to: DepartmentId,
     expected_version: Option<i64>,
 ) -> Result<Ticket, ServiceError> {
-    let current = load_at(ctx, ticket, expected_version).await?;
+    let current = load_at(ctx, actor, ticket, expected_version).await?;
     actor.require(Permission::TicketTransfer, current.department)?;
     let _department: Department = required(ctx, DepartmentId::KIND, to.0, "department").await?;
     let clear_assignee = match current.assignee {
@@ -271,7 +283,7 @@ pub async fn set_status(
     status: StatusId,
     expected_version: Option<i64>,
 ) -> Result<Ticket, ServiceError> {
-    let current = load_at(ctx, ticket, expected_version).await?;
+    let current = load_at(ctx, actor, ticket, expected_version).await?;
     let status: Status = required(ctx, StatusId::KIND, status.0, "status").await?;
     apply_status(ctx, actor, current, status).await
 }
@@ -304,7 +316,7 @@ pub async fn close(
     ticket: &TicketId,
     expected_version: Option<i64>,
 ) -> Result<Ticket, ServiceError> {
-    let current = load_at(ctx, ticket, expected_version).await?;
+    let current = load_at(ctx, actor, ticket, expected_version).await?;
     let status = first_status(ctx, State::Closed).await?;
     apply_status(ctx, actor, current, status).await
 }
@@ -316,7 +328,7 @@ pub async fn reopen(
     ticket: &TicketId,
     expected_version: Option<i64>,
 ) -> Result<Ticket, ServiceError> {
-    let current = load_at(ctx, ticket, expected_version).await?;
+    let current = load_at(ctx, actor, ticket, expected_version).await?;
     let status = first_status(ctx, State::Open).await?;
     apply_status(ctx, actor, current, status).await
 }
@@ -329,7 +341,7 @@ pub async fn set_priority(
     priority: PriorityId,
     expected_version: Option<i64>,
 ) -> Result<Ticket, ServiceError> {
-    let current = load_at(ctx, ticket, expected_version).await?;
+    let current = load_at(ctx, actor, ticket, expected_version).await?;
     actor.require(Permission::TicketEdit, current.department)?;
     let _priority: Priority = required(ctx, PriorityId::KIND, priority.0, "priority").await?;
     commit(ctx, actor, current, vec![Change::SetPriority(priority)]).await
@@ -343,7 +355,7 @@ pub async fn set_topic(
     topic: Option<TopicId>,
     expected_version: Option<i64>,
 ) -> Result<Ticket, ServiceError> {
-    let current = load_at(ctx, ticket, expected_version).await?;
+    let current = load_at(ctx, actor, ticket, expected_version).await?;
     actor.require(Permission::TicketEdit, current.department)?;
     if let Some(id) = topic {
         let _topic: HelpTopic = required(ctx, TopicId::KIND, id.0, "help topic").await?;
@@ -359,7 +371,7 @@ pub async fn set_due(
     due_at: Option<i64>,
     expected_version: Option<i64>,
 ) -> Result<Ticket, ServiceError> {
-    let current = load_at(ctx, ticket, expected_version).await?;
+    let current = load_at(ctx, actor, ticket, expected_version).await?;
     actor.require(Permission::TicketEdit, current.department)?;
     if due_at.is_some_and(|due| due < 0) {
         return Err(ServiceError::Invalid {
@@ -382,12 +394,12 @@ pub async fn delete(
     ticket: &TicketId,
     expected_version: Option<i64>,
 ) -> Result<Ticket, ServiceError> {
+    let current = load_at(ctx, actor, ticket, expected_version).await?;
     if !actor.is_admin() {
         return Err(ServiceError::Forbidden(
             "only an administrator may delete a ticket".into(),
         ));
     }
-    let current = load_at(ctx, ticket, expected_version).await?;
     let status = first_status(ctx, State::Deleted).await?;
     commit(ctx, actor, current, vec![Change::Delete(status)]).await
 }
@@ -453,8 +465,8 @@ async fn relate(
         });
     }
     for _ in 0..=OTHER_SIDE_RETRIES {
-        let first = load_at(ctx, a, expected_version).await?;
-        let second = store::load(ctx, b).await?;
+        let first = load_at(ctx, actor, a, expected_version).await?;
+        let second = load_visible(ctx, actor, b).await?;
         actor.require(Permission::TicketEdit, first.department)?;
         actor.require(Permission::TicketEdit, second.department)?;
         if let Attempt::Done(first) = relate_once(ctx, actor, first, second, linked).await? {

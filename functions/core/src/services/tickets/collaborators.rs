@@ -48,7 +48,7 @@ pub async fn add_collaborators(
     kind: CopyKind,
     expected_version: Option<i64>,
 ) -> Result<CollaboratorReport, ServiceError> {
-    let current = load_at(ctx, ticket, expected_version).await?;
+    let current = load_at(ctx, actor, ticket, expected_version).await?;
     actor.require(Permission::TicketEdit, current.department)?;
     let mut report = CollaboratorReport::default();
     let mut changes = Vec::new();
@@ -108,7 +108,7 @@ pub async fn remove_collaborator(
     user: &UserId,
     expected_version: Option<i64>,
 ) -> Result<Ticket, ServiceError> {
-    let current = load_at(ctx, ticket, expected_version).await?;
+    let current = load_at(ctx, actor, ticket, expected_version).await?;
     actor.require(Permission::TicketEdit, current.department)?;
     if !current.collaborators.iter().any(|c| &c.user == user) {
         return Err(ServiceError::NotFound(format!(

@@ -3,11 +3,20 @@
 //! flag, ...) in one transaction guarded by the ticket's version; a lost
 //! race is retried on a fresh read, so two agents responding at once both
 //! land in the thread.
+//!
+//! An entry addressed to a ticket that was merged lands in the ticket it
+//! was merged into (following the chain, see [`merge::destination`]); the
+//! permissions, the collision lock and the state that matter are the
+//! landing ticket's, the entry records the number it was addressed to
+//! (`data.redirected_from`), and the ticket returned is the one it landed
+//! in. The author stays the addressed ticket's: mail answering ticket A is
+//! A's user's message, wherever it lands.
 
 use std::collections::BTreeMap;
 
 use super::access::load_visible;
 use super::attachments::{self, NewAttachment};
+use super::merge;
 use super::open::check_body;
 use super::{config, store};
 use crate::domain::change::{self, Change};
@@ -16,6 +25,10 @@ use crate::domain::{
 };
 use crate::sanitize::Body;
 use crate::services::{Actor, Ctx, ServiceError};
+
+/// The entry attribute (in `data`) naming the ticket an entry was addressed
+/// to, when it landed in the ticket that one was merged into.
+pub const REDIRECTED_FROM: &str = "redirected_from";
 
 /// Attempts at saving an entry when other changes keep winning the race.
 const SAVE_ATTEMPTS: usize = 8;
@@ -84,7 +97,17 @@ where
                 next.version = store::next_version(old_version);
                 return Ok(next);
             }
-            Err(ServiceError::Conflict(_)) => current = store::load(ctx, &current.id).await?,
+            Err(ServiceError::Conflict(_)) => {
+                current = store::load(ctx, &current.id).await?;
+                if current.merged_into.is_some() {
+                    // Merged meanwhile: the entry belongs in the target,
+                    // which the caller's next attempt finds.
+                    return Err(ServiceError::Conflict(format!(
+                        "ticket {} was merged while the entry was written; try again",
+                        current.number
+                    )));
+                }
+            }
             Err(other) => return Err(other),
         }
     }
@@ -94,7 +117,33 @@ where
     )))
 }
 
-fn new_entry(kind: EntryKind, author: Author, (html, text): (String, String)) -> Entry {
+/// The ticket an entry addressed to `id` lands in, as `actor` may see
+/// both, and the author the entry is recorded under (the addressed
+/// ticket's, see the module docs).
+async fn landing(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: &TicketId,
+) -> Result<(Ticket, Author, Option<String>), ServiceError> {
+    let addressed = load_visible(ctx, actor, id).await?;
+    let author = author_of(actor, &addressed);
+    let number = addressed.number.clone();
+    let ticket = merge::destination(ctx, actor, addressed).await?;
+    let redirected_from = (ticket.number != number).then_some(number);
+    Ok((ticket, author, redirected_from))
+}
+
+/// The entry of `kind` by `author`; `redirected_from` names the ticket it
+/// was addressed to when it lands in another.
+fn new_entry(
+    kind: EntryKind,
+    author: Author,
+    (html, text): (String, String),
+    redirected_from: Option<String>,
+) -> Entry {
+    let data = redirected_from
+        .map(|number| BTreeMap::from([(REDIRECTED_FROM.to_owned(), number)]))
+        .unwrap_or_default();
     Entry {
         id: EntryId::generate(),
         kind,
@@ -103,7 +152,7 @@ fn new_entry(kind: EntryKind, author: Author, (html, text): (String, String)) ->
         body_text: text,
         attachments: Vec::new(),
         event: None,
-        data: BTreeMap::new(),
+        data,
         created_at: 0,
     }
 }
@@ -120,12 +169,12 @@ pub async fn reply(
 ) -> Result<Ticket, ServiceError> {
     let body = check_body(&message.body)?;
     attachments::check(&message.attachments)?;
+    let (ticket, author, redirected_from) = landing(ctx, actor, id).await?;
     if !matches!(actor, Actor::User(_) | Actor::System(_)) {
         return Err(ServiceError::Forbidden(
             "messages come from users; agents respond or note".into(),
         ));
     }
-    let ticket = load_visible(ctx, actor, id).await?;
     let reopen_to: Option<Status> = match ticket.state {
         State::Open => None,
         State::Closed => Some(config::first_status(ctx, State::Open).await?),
@@ -137,8 +186,7 @@ pub async fn reply(
             )));
         }
     };
-    let author = author_of(actor, &ticket);
-    let entry = new_entry(EntryKind::Message, author.clone(), body);
+    let entry = new_entry(EntryKind::Message, author.clone(), body, redirected_from);
     write(ctx, ticket, entry, message.attachments, |t, now| {
         t.last_message_at = Some(now);
         t.answered = false;
@@ -154,7 +202,8 @@ pub async fn reply(
     .await
 }
 
-/// An agent's response (needs `ticket.reply` in the ticket's department):
+/// An agent's response (needs `ticket.reply` in the department of the
+/// ticket it lands in):
 /// marks the ticket answered and, with `status`, changes it (an event
 /// records the change). Refused with `Locked` while another agent holds the
 /// ticket's collision lock.
@@ -166,20 +215,19 @@ pub async fn respond(
 ) -> Result<Ticket, ServiceError> {
     let body = check_body(&response.body)?;
     attachments::check(&response.attachments)?;
+    let (ticket, author, redirected_from) = landing(ctx, actor, id).await?;
     if matches!(actor, Actor::User(_)) {
         return Err(ServiceError::Forbidden(
             Permission::TicketReply.as_str().into(),
         ));
     }
-    let ticket = load_visible(ctx, actor, id).await?;
     actor.require(Permission::TicketReply, ticket.department)?;
-    super::locks::check_lock(ctx, actor, id).await?;
+    super::locks::check_lock(ctx, actor, &ticket.id).await?;
     let status: Option<Status> = match response.status {
         Some(id) => Some(config::existing(ctx, StatusId::KIND, id.0, "status").await?),
         None => None,
     };
-    let author = author_of(actor, &ticket);
-    let entry = new_entry(EntryKind::Response, author.clone(), body);
+    let entry = new_entry(EntryKind::Response, author.clone(), body, redirected_from);
     write(ctx, ticket, entry, response.attachments, |t, now| {
         t.answered = true;
         t.last_response_at = Some(now);
@@ -192,7 +240,8 @@ pub async fn respond(
     .await
 }
 
-/// An internal note (needs `ticket.note` in the ticket's department).
+/// An internal note (needs `ticket.note` in the department of the ticket
+/// it lands in).
 pub async fn note(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -201,14 +250,13 @@ pub async fn note(
 ) -> Result<Ticket, ServiceError> {
     let body = check_body(&note.body)?;
     attachments::check(&note.attachments)?;
+    let (ticket, author, redirected_from) = landing(ctx, actor, id).await?;
     if matches!(actor, Actor::User(_)) {
         return Err(ServiceError::Forbidden(
             Permission::TicketNote.as_str().into(),
         ));
     }
-    let ticket = load_visible(ctx, actor, id).await?;
     actor.require(Permission::TicketNote, ticket.department)?;
-    let author = author_of(actor, &ticket);
-    let entry = new_entry(EntryKind::Note, author, body);
+    let entry = new_entry(EntryKind::Note, author, body, redirected_from);
     write(ctx, ticket, entry, note.attachments, |_, _| Ok(Vec::new())).await
 }

@@ -10,8 +10,8 @@
 //! conditional put: when absent (or expired), or when its holder is the
 //! acting agent (a renewal).
 
+use super::access::load_visible;
 use super::actions::acting_agent;
-use super::store;
 use crate::domain::{Agent, AgentId, DepartmentId, Permission, TicketId};
 use crate::keys;
 use crate::services::{Actor, Ctx, ServiceError};
@@ -65,7 +65,8 @@ pub async fn lock(ctx: &Ctx<'_>, actor: &Actor, ticket: &TicketId) -> Result<Loc
 /// [`MAX_LOCK_SECS`]; the instance's configured lock time).
 ///
 /// Needs an active agent with `ticket.reply` in the ticket's department.
-/// Another agent's live lock is [`ServiceError::Locked`].
+/// A ticket the actor may not see is `NotFound`; another agent's live lock
+/// is [`ServiceError::Locked`].
 pub async fn lock_for(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -78,8 +79,8 @@ pub async fn lock_for(
             message: format!("must be between 1 and {MAX_LOCK_SECS}"),
         });
     }
+    let current = load_visible(ctx, actor, ticket).await?;
     let me = acting_agent(actor)?;
-    let current = store::load(ctx, ticket).await?;
     actor.require(Permission::TicketReply, current.department)?;
     let lock = Lock {
         ticket: current.id.clone(),
@@ -113,8 +114,8 @@ pub async fn lock_for(
 /// not held is fine; another agent's lock can be released by an
 /// administrator only (else [`ServiceError::Locked`]).
 pub async fn unlock(ctx: &Ctx<'_>, actor: &Actor, ticket: &TicketId) -> Result<(), ServiceError> {
+    let current = load_visible(ctx, actor, ticket).await?;
     let me = acting_agent(actor)?;
-    let current = store::load(ctx, ticket).await?;
     require_access(actor, current.department)?;
     let key = keys::ticket_lock(ctx.instance, &current.id);
     let condition = (!actor.is_admin()).then(|| Condition::equals(HOLDER, holder_attr(me.id)));
@@ -128,13 +129,14 @@ pub async fn unlock(ctx: &Ctx<'_>, actor: &Actor, ticket: &TicketId) -> Result<(
     }
 }
 
-/// The ticket's live lock, if any. Needs access to the ticket's department.
+/// The ticket's live lock, if any. Needs access to the ticket's department
+/// (a ticket the actor may not see is `NotFound`).
 pub async fn current_lock(
     ctx: &Ctx<'_>,
     actor: &Actor,
     ticket: &TicketId,
 ) -> Result<Option<Lock>, ServiceError> {
-    let current = store::load(ctx, ticket).await?;
+    let current = load_visible(ctx, actor, ticket).await?;
     require_access(actor, current.department)?;
     read(ctx, &current.id).await
 }

@@ -16,7 +16,13 @@
 //! A merge interrupted in step 1 left a source that is not marked merged:
 //! running it again skips what was copied and finishes. Once the source is
 //! marked, running it again only repeats step 3, which finds nothing to do.
+//!
+//! After the merge the source still reads as it was (closed, with
+//! `merged_into`), and whatever is written to it — a user's message, an
+//! agent's response or note — lands in the target instead: see
+//! [`destination`].
 
+use super::access::{can_see, load_visible};
 use super::actions::{Attempt, OTHER_SIDE_RETRIES, attempt, author_of, load_at, versioned_put};
 use super::config::first_status;
 use super::store;
@@ -30,10 +36,63 @@ use crate::store::{Condition, Item, MAX_TRANSACTION_OPS, PK, Query, StoreError, 
 /// same merge copied some of them first.
 const PAGE_RETRIES: usize = 3;
 
-/// Merges `source` into `into`. Needs `ticket.merge` in both tickets'
-/// departments; `expected_version` is the source's. Returns the target as
-/// stored. Running it again after it finished (or was interrupted) is safe
-/// and completes the job.
+/// Longest chain of merges [`destination`] follows (a target merged in
+/// turn into another, ...). Merging refuses a target that was merged, so
+/// chains only grow one link per merge and cycles cannot be made; the bound
+/// keeps a damaged chain from looping.
+pub const MAX_MERGE_CHAIN: usize = 16;
+
+/// The ticket an entry addressed to `addressed` lands in: `addressed`
+/// itself unless it was merged; else the ticket it was merged into, and so
+/// on along the chain, at most [`MAX_MERGE_CHAIN`] links.
+///
+/// Every ticket on the way must be one `actor` may see: a write must never
+/// reach a ticket its author could not address directly, so a hidden one is
+/// `Forbidden` (the source already names its target, so nothing is
+/// revealed). A missing target, or a chain longer than the bound (a cycle),
+/// is `Conflict`: the stored merge is damaged, and nothing is written.
+pub async fn destination(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    addressed: Ticket,
+) -> Result<Ticket, ServiceError> {
+    let mut current = addressed;
+    for _ in 0..MAX_MERGE_CHAIN {
+        let Some(next) = current.merged_into.clone() else {
+            return Ok(current);
+        };
+        let target = match store::load(ctx, &next).await {
+            Ok(target) => target,
+            Err(ServiceError::NotFound(_)) => {
+                return Err(ServiceError::Conflict(format!(
+                    "ticket {} was merged into {next}, which does not exist",
+                    current.number
+                )));
+            }
+            Err(e) => return Err(e),
+        };
+        if !can_see(actor, &target) {
+            return Err(ServiceError::Forbidden(format!(
+                "ticket {} was merged into a ticket out of your reach",
+                current.number
+            )));
+        }
+        current = target;
+    }
+    match current.merged_into {
+        None => Ok(current),
+        Some(_) => Err(ServiceError::Conflict(format!(
+            "ticket {}: the chain of merges is longer than {MAX_MERGE_CHAIN} (a cycle?)",
+            current.number
+        ))),
+    }
+}
+
+/// Merges `source` into `into`. Needs to see both tickets (either hidden is
+/// `NotFound`) and `ticket.merge` in both tickets' departments;
+/// `expected_version` is the source's. Returns the target as stored.
+/// Running it again after it finished (or was interrupted) is safe and
+/// completes the job.
 pub async fn merge(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -47,8 +106,8 @@ pub async fn merge(
             message: "a ticket cannot be merged into itself".into(),
         });
     }
-    let from = load_at(ctx, source, expected_version).await?;
-    let target = store::load(ctx, into).await?;
+    let from = load_at(ctx, actor, source, expected_version).await?;
+    let target = load_visible(ctx, actor, into).await?;
     actor.require(Permission::TicketMerge, from.department)?;
     actor.require(Permission::TicketMerge, target.department)?;
     if let Some(further) = &target.merged_into {

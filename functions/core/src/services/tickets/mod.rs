@@ -2,8 +2,14 @@
 //! messages, responses and notes that make up the conversation.
 //!
 //! [`store`] is the one place a ticket becomes an item: every other module
-//! (and the ticket actions of part 2: assign, transfer, status, merge,
-//! locks) loads with `store::load` and writes with `store::save`.
+//! writes with `store::save`, and loads on behalf of an actor through
+//! `access::load_visible`, so a ticket the actor may not see is `NotFound`
+//! for every read and every action alike (its existence is not revealed);
+//! `Forbidden` is only ever the answer about a ticket the actor sees.
+//!
+//! A ticket merged into another keeps its number and can still be read;
+//! messages, responses and notes addressed to it land in the ticket it was
+//! merged into (see [`merge::destination`]).
 
 pub mod actions;
 pub mod collaborators;

@@ -6,10 +6,10 @@ use taquilla_core::domain::{
     AgentId, DepartmentId, Entry, PriorityId, State as TicketState, StatusId, TeamId, Ticket,
     TopicId, UserId,
 };
-use taquilla_core::services::Page;
 use taquilla_core::services::tickets::{self, QueueFilter, QueueSort};
+use taquilla_core::services::{Page, ServiceError};
 
-use super::{Params, invalid, page_limit, ticket_by_number};
+use super::{Params, TicketView, invalid, page_limit, ticket_by_number};
 use crate::auth::ApiAuth;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -89,14 +89,29 @@ pub async fn queue(
     Ok(Json(page))
 }
 
-/// `GET tickets/{number}`.
+/// `GET tickets/{number}`: a merged ticket reads as it was left (closed,
+/// `merged_into` naming the target's id) and names the target's number
+/// when the caller may see it.
 pub async fn ticket(
     State(state): State<AppState>,
     ApiAuth(caller): ApiAuth,
     Path((_, number)): Path<(String, String)>,
-) -> Result<Json<Ticket>, ApiError> {
+) -> Result<Json<TicketView>, ApiError> {
     let ctx = caller.ctx(&state);
-    Ok(Json(ticket_by_number(&ctx, &caller, &number).await?))
+    let ticket = ticket_by_number(&ctx, &caller, &number).await?;
+    let merged_into_number = match &ticket.merged_into {
+        Some(target) => match tickets::get(&ctx, &caller.actor, target).await {
+            Ok(target) => Some(target.number),
+            Err(ServiceError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    Ok(Json(TicketView {
+        ticket,
+        merged_into_number,
+        redirected_from: None,
+    }))
 }
 
 /// `?cursor&limit` of a list.

@@ -11,11 +11,11 @@ use taquilla_core::domain::{
 };
 use taquilla_core::services::osticket::parse_data_url;
 use taquilla_core::services::tickets::{
-    self, NewAttachment, NewMessage, NewNote, NewResponse, OpenTicket,
+    self, NewAttachment, NewMessage, NewNote, NewResponse, OpenTicket, merge,
 };
 use taquilla_core::services::{Actor, ServiceError};
 
-use super::{Body, invalid, ticket_by_number};
+use super::{Body, TicketView, invalid, ticket_by_number};
 use crate::auth::{ApiAuth, ClientIp};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -154,13 +154,15 @@ pub struct EntryJson {
 }
 
 /// `POST tickets/{number}/responses`: refused with `409 ticket_locked`
-/// while another agent holds the ticket's lock.
+/// while another agent holds the ticket's lock. To a merged ticket, the
+/// response lands in the ticket it was merged into, which is answered
+/// with `redirected_from` (the same for notes and messages).
 pub async fn respond(
     State(state): State<AppState>,
     ApiAuth(caller): ApiAuth,
     Path((_, number)): Path<(String, String)>,
     Body(input): Body<ResponseJson>,
-) -> Result<(StatusCode, Json<Ticket>), ApiError> {
+) -> Result<(StatusCode, Json<TicketView>), ApiError> {
     let response = NewResponse {
         body: input.body.into(),
         attachments: files(input.attachments)?,
@@ -168,8 +170,11 @@ pub async fn respond(
     };
     let ctx = caller.ctx(&state);
     let ticket = ticket_by_number(&ctx, &caller, &number).await?;
-    let ticket = tickets::respond(&ctx, &caller.actor, &ticket.id, response).await?;
-    Ok((StatusCode::CREATED, Json(ticket)))
+    let landed = tickets::respond(&ctx, &caller.actor, &ticket.id, response).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TicketView::written(&ticket, landed)),
+    ))
 }
 
 /// `POST tickets/{number}/notes`.
@@ -178,15 +183,18 @@ pub async fn note(
     ApiAuth(caller): ApiAuth,
     Path((_, number)): Path<(String, String)>,
     Body(input): Body<EntryJson>,
-) -> Result<(StatusCode, Json<Ticket>), ApiError> {
+) -> Result<(StatusCode, Json<TicketView>), ApiError> {
     let note = NewNote {
         body: input.body.into(),
         attachments: files(input.attachments)?,
     };
     let ctx = caller.ctx(&state);
     let ticket = ticket_by_number(&ctx, &caller, &number).await?;
-    let ticket = tickets::note(&ctx, &caller.actor, &ticket.id, note).await?;
-    Ok((StatusCode::CREATED, Json(ticket)))
+    let landed = tickets::note(&ctx, &caller.actor, &ticket.id, note).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TicketView::written(&ticket, landed)),
+    ))
 }
 
 /// What the system actor of an entered message is called.
@@ -206,13 +214,14 @@ fn on_behalf(actor: &Actor) -> String {
 /// department (the permission that lets it open a ticket on a user's
 /// behalf); the message is then written as the user's (`reply` as the
 /// system on the user's behalf), so it reopens a closed ticket as a user's
-/// message does.
+/// message does. To a merged ticket, the caller must see the ticket it
+/// lands in and hold `ticket.create` there.
 pub async fn message(
     State(state): State<AppState>,
     ApiAuth(caller): ApiAuth,
     Path((_, number)): Path<(String, String)>,
     Body(input): Body<EntryJson>,
-) -> Result<(StatusCode, Json<Ticket>), ApiError> {
+) -> Result<(StatusCode, Json<TicketView>), ApiError> {
     let message = NewMessage {
         body: input.body.into(),
         attachments: files(input.attachments)?,
@@ -222,10 +231,14 @@ pub async fn message(
     if matches!(caller.actor, Actor::User(_)) {
         return Err(ServiceError::Forbidden("users write through the portal".into()).into());
     }
+    let destination = merge::destination(&ctx, &caller.actor, ticket.clone()).await?;
     caller
         .actor
-        .require(Permission::TicketCreate, ticket.department)?;
+        .require(Permission::TicketCreate, destination.department)?;
     let system = Actor::System(on_behalf(&caller.actor));
-    let ticket = tickets::reply(&ctx, &system, &ticket.id, message).await?;
-    Ok((StatusCode::CREATED, Json(ticket)))
+    let landed = tickets::reply(&ctx, &system, &ticket.id, message).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TicketView::written(&ticket, landed)),
+    ))
 }
