@@ -8,17 +8,19 @@ use std::sync::Arc;
 use taquilla_core::blobs::Blobs;
 use taquilla_core::clock::{Clock, SystemClock};
 use taquilla_core::domain::{
-    Agent, AgentAccess, AgentId, AutoAssign, DepartmentId, InstanceId, Language, Permission,
-    PriorityId, RoleId, State, StatusId, TeamId, TopicId,
+    Agent, AgentAccess, AgentId, AutoAssign, Department, DepartmentId, HelpTopic, InstanceId,
+    Language, Permission, Priority, PriorityId, Role, RoleId, State, Status, StatusId, Team,
+    TeamId, TopicId,
 };
 use taquilla_core::keys;
 use taquilla_core::password;
 use taquilla_core::services::admin::{
-    agents, departments, instances, priorities, roles, statuses, teams, topics,
+    agents, departments, instances, objects, priorities, roles, statuses, topics,
 };
 use taquilla_core::services::{Actor, Ctx, ServiceError, provision};
 use taquilla_core::store::{Item, ItemStore, Query, codec};
 use taquilla_local::{FsBlobs, SqliteStore};
+use taquilla_tests::moto;
 
 /// A fresh store with two instances: `demo` (the demo blueprint) and `lab`.
 struct Desk {
@@ -35,12 +37,44 @@ fn system() -> Actor {
 }
 
 impl Desk {
+    /// On a SQLite file.
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store: Arc<dyn ItemStore> = Arc::new(
+        let store = Arc::new(
             SqliteStore::open_with_clock(&dir.path().join("taquilla.db"), clock.clone()).unwrap(),
         );
+        Self::over(store, clock, dir).await
+    }
+
+    /// On a fresh table of the DynamoDB emulator.
+    async fn on_dynamodb() -> Self {
+        let emulator = moto::moto();
+        let settings = taquilla_aws::AwsSettings {
+            region: moto::REGION.to_owned(),
+            endpoint_url: Some(emulator.endpoint.clone()),
+            static_credentials: Some((
+                moto::ACCESS_KEY_ID.to_owned(),
+                moto::SECRET_ACCESS_KEY.to_owned(),
+            )),
+        };
+        let config = taquilla_aws::sdk_config(&settings).await;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store = taquilla_aws::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            moto::unique_name("admin"),
+        )
+        .with_clock(clock.clone());
+        store.ensure_table().await.unwrap();
+        Self::over(Arc::new(store), clock, tempfile::tempdir().unwrap()).await
+    }
+
+    /// `store` with the two instances provisioned.
+    async fn over(
+        store: Arc<dyn ItemStore>,
+        clock: Arc<dyn Clock>,
+        dir: tempfile::TempDir,
+    ) -> Self {
         let blobs: Arc<dyn Blobs> = Arc::new(FsBlobs::new(
             dir.path().join("blobs"),
             "http://127.0.0.1".into(),
@@ -126,6 +160,16 @@ impl Desk {
             }
         }
     }
+
+    /// The id of the object of `kind` holding the claim on `name` in the
+    /// demo instance, read from the store.
+    async fn name_holder(&self, kind: &str, name: &str) -> Option<i64> {
+        self.store
+            .get(&keys::object_name(&self.demo, kind, name))
+            .await
+            .unwrap()
+            .and_then(|claim| claim.get_i64("id"))
+    }
 }
 
 #[track_caller]
@@ -152,10 +196,23 @@ fn assert_forbidden<T: std::fmt::Debug>(result: Result<T, ServiceError>) {
     );
 }
 
-fn department(name: &str) -> departments::NewDepartment {
-    departments::NewDepartment {
+/// A department to create (the service assigns its id).
+fn department(name: &str) -> Department {
+    Department::new(DepartmentId(0), name)
+}
+
+/// A public help topic of `department` to create.
+fn topic(name: &str, department: DepartmentId) -> HelpTopic {
+    HelpTopic::new(TopicId(0), name, department)
+}
+
+/// A team without members to create.
+fn team(name: &str) -> Team {
+    Team {
+        id: TeamId(0),
         name: name.into(),
-        ..Default::default()
+        lead: None,
+        members: Vec::new(),
     }
 }
 
@@ -164,14 +221,13 @@ async fn departments_round_trip_create_list_update_delete() {
     let desk = Desk::new().await;
     let admin = desk.demo_admin().await;
     let ctx = desk.demo();
-    let labs = departments::create(
+    let labs = objects::create(
         ctx,
         &admin,
-        departments::NewDepartment {
-            name: "  Labs ".into(),
+        Department {
             email: Some("Labs@Demo.example.org".into()),
             parent: Some(DepartmentId(1)),
-            ..Default::default()
+            ..department("  Labs ")
         },
     )
     .await
@@ -181,7 +237,7 @@ async fn departments_round_trip_create_list_update_delete() {
     assert_eq!(labs.record.email.as_deref(), Some("labs@demo.example.org"));
     assert_eq!(labs.version, 1);
 
-    let names: Vec<_> = departments::list(ctx, &admin)
+    let names: Vec<_> = objects::list::<Department>(ctx, &admin)
         .await
         .unwrap()
         .into_iter()
@@ -189,7 +245,7 @@ async fn departments_round_trip_create_list_update_delete() {
         .collect();
     assert_eq!(names, ["IT Support", "Academic Office", "Labs"]);
 
-    let renamed = departments::update(
+    let renamed = objects::update(
         ctx,
         &admin,
         labs.record.id,
@@ -204,16 +260,14 @@ async fn departments_round_trip_create_list_update_delete() {
     .await
     .unwrap();
     assert_eq!(renamed.version, 2);
-    let read = departments::get(ctx, &admin, labs.record.id).await.unwrap();
+    let read = objects::get(ctx, &admin, labs.record.id).await.unwrap();
     assert_eq!(read, renamed);
     assert_eq!(read.record.parent, None);
     assert!(read.record.members_only);
 
-    departments::delete(ctx, &admin, labs.record.id)
-        .await
-        .unwrap();
+    objects::delete(ctx, &admin, labs.record.id).await.unwrap();
     assert!(matches!(
-        departments::get(ctx, &admin, labs.record.id).await,
+        objects::get(ctx, &admin, labs.record.id).await,
         Err(ServiceError::NotFound(_))
     ));
 }
@@ -225,10 +279,11 @@ async fn topics_roles_statuses_priorities_and_teams_round_trip() {
     let ctx = desk.demo();
 
     // Priorities.
-    let urgent = priorities::create(
+    let urgent = objects::create(
         ctx,
         &admin,
-        priorities::NewPriority {
+        Priority {
+            id: PriorityId(0),
             name: "Exam week".into(),
             urgency: 2,
         },
@@ -236,7 +291,7 @@ async fn topics_roles_statuses_priorities_and_teams_round_trip() {
     .await
     .unwrap();
     assert_eq!(urgent.record.id, PriorityId(5));
-    let urgent = priorities::update(
+    let urgent = objects::update(
         ctx,
         &admin,
         urgent.record.id,
@@ -252,13 +307,17 @@ async fn topics_roles_statuses_priorities_and_teams_round_trip() {
         (urgent.record.name.as_str(), urgent.record.urgency),
         ("Exam period", 1)
     );
-    assert_eq!(priorities::list(ctx, &admin).await.unwrap().len(), 5);
+    assert_eq!(
+        objects::list::<Priority>(ctx, &admin).await.unwrap().len(),
+        5
+    );
 
     // Teams, whose members see them in their `teams`.
-    let team = teams::create(
+    let team = objects::create(
         ctx,
         &admin,
-        teams::NewTeam {
+        Team {
+            id: TeamId(0),
             name: "Night shift".into(),
             lead: Some(AgentId(1)),
             members: vec![],
@@ -273,14 +332,14 @@ async fn topics_roles_statuses_priorities_and_teams_round_trip() {
     );
 
     // Topics, with everything they may refer to.
-    let mut new = topics::NewTopic::new("Lab equipment", DepartmentId(1));
+    let mut new = topic("Lab equipment", DepartmentId(1));
     new.parent = Some(TopicId(1));
     new.priority = Some(urgent.record.id);
     new.auto_assign = Some(AutoAssign::Team(team.record.id));
     new.public = false;
-    let topic = topics::create(ctx, &admin, new).await.unwrap();
+    let topic = objects::create(ctx, &admin, new).await.unwrap();
     assert_eq!(topic.record.id, TopicId(4));
-    let topic = topics::update(
+    let topic = objects::update(
         ctx,
         &admin,
         topic.record.id,
@@ -295,20 +354,24 @@ async fn topics_roles_statuses_priorities_and_teams_round_trip() {
     .await
     .unwrap();
     assert_eq!(topic.record.department, DepartmentId(2));
-    assert_eq!(topics::list(ctx, &admin).await.unwrap().len(), 4);
+    assert_eq!(
+        objects::list::<HelpTopic>(ctx, &admin).await.unwrap().len(),
+        4
+    );
 
     // Roles.
-    let role = roles::create(
+    let role = objects::create(
         ctx,
         &admin,
-        roles::NewRole {
+        Role {
+            id: RoleId(0),
             name: "Read and note".into(),
             permissions: BTreeSet::from([Permission::TicketNote]),
         },
     )
     .await
     .unwrap();
-    let role = roles::update(
+    let role = objects::update(
         ctx,
         &admin,
         role.record.id,
@@ -324,15 +387,16 @@ async fn topics_roles_statuses_priorities_and_teams_round_trip() {
     .await
     .unwrap();
     assert!(role.record.allows(Permission::TicketReply));
-    assert_eq!(roles::list(ctx, &admin).await.unwrap().len(), 3);
-    roles::delete(ctx, &admin, role.record.id).await.unwrap();
-    assert_eq!(roles::list(ctx, &admin).await.unwrap().len(), 2);
+    assert_eq!(objects::list::<Role>(ctx, &admin).await.unwrap().len(), 3);
+    objects::delete(ctx, &admin, role.record.id).await.unwrap();
+    assert_eq!(objects::list::<Role>(ctx, &admin).await.unwrap().len(), 2);
 
     // Statuses: added and renamed.
-    let status = statuses::create(
+    let status = objects::create(
         ctx,
         &admin,
-        statuses::NewStatus {
+        Status {
+            id: StatusId(0),
             name: "Waiting for the user".into(),
             state: State::Open,
         },
@@ -340,7 +404,7 @@ async fn topics_roles_statuses_priorities_and_teams_round_trip() {
     .await
     .unwrap();
     assert_eq!(status.record.id, StatusId(6));
-    let status = statuses::update(
+    let status = objects::update(
         ctx,
         &admin,
         status.record.id,
@@ -352,16 +416,16 @@ async fn topics_roles_statuses_priorities_and_teams_round_trip() {
     .await
     .unwrap();
     assert_eq!(status.record.name, "Awaiting reply");
-    assert_eq!(statuses::list(ctx, &admin).await.unwrap().len(), 6);
+    assert_eq!(objects::list::<Status>(ctx, &admin).await.unwrap().len(), 6);
 
     // Deleting in the order references allow.
-    topics::delete(ctx, &admin, topic.record.id).await.unwrap();
-    priorities::delete(ctx, &admin, urgent.record.id)
+    objects::delete(ctx, &admin, topic.record.id).await.unwrap();
+    objects::delete(ctx, &admin, urgent.record.id)
         .await
         .unwrap();
-    teams::delete(ctx, &admin, team.record.id).await.unwrap();
+    objects::delete(ctx, &admin, team.record.id).await.unwrap();
     assert!(desk.agent(&desk.demo, AgentId(1)).await.teams.is_empty());
-    assert!(teams::list(ctx, &admin).await.unwrap().is_empty());
+    assert!(objects::list::<Team>(ctx, &admin).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -531,27 +595,25 @@ async fn every_rule_refuses_bad_input_and_changes_nothing() {
     let admin = desk.demo_admin().await;
     let ctx = desk.demo();
     // A chain of departments 3 <- 4 <- 5 to close into a cycle.
-    let a = departments::create(ctx, &admin, department("A"))
-        .await
-        .unwrap();
+    let a = objects::create(ctx, &admin, department("A")).await.unwrap();
     let mut b = department("B");
     b.parent = Some(a.record.id);
-    let b = departments::create(ctx, &admin, b).await.unwrap();
+    let b = objects::create(ctx, &admin, b).await.unwrap();
     let mut c = department("C");
     c.parent = Some(b.record.id);
-    let c = departments::create(ctx, &admin, c).await.unwrap();
+    let c = objects::create(ctx, &admin, c).await.unwrap();
     // The same chain of topics.
-    let mut t = topics::NewTopic::new("Child", DepartmentId(1));
+    let mut t = topic("Child", DepartmentId(1));
     t.parent = Some(TopicId(1));
-    let child = topics::create(ctx, &admin, t).await.unwrap();
-    let mut t = topics::NewTopic::new("Grandchild", DepartmentId(1));
+    let child = objects::create(ctx, &admin, t).await.unwrap();
+    let mut t = topic("Grandchild", DepartmentId(1));
     t.parent = Some(child.record.id);
-    let grandchild = topics::create(ctx, &admin, t).await.unwrap();
+    let grandchild = objects::create(ctx, &admin, t).await.unwrap();
     // A topic on priority 4, and a department with a closed ticket only.
-    let mut t = topics::NewTopic::new("Low things", DepartmentId(1));
+    let mut t = topic("Low things", DepartmentId(1));
     t.priority = Some(PriorityId(4));
-    topics::create(ctx, &admin, t).await.unwrap();
-    let quiet = departments::create(ctx, &admin, department("Quiet"))
+    objects::create(ctx, &admin, t).await.unwrap();
+    let quiet = objects::create(ctx, &admin, department("Quiet"))
         .await
         .unwrap();
     put_ticket(&desk, quiet.record.id, State::Closed).await;
@@ -559,16 +621,13 @@ async fn every_rule_refuses_bad_input_and_changes_nothing() {
     let before = desk.items(&desk.demo).await;
 
     // Names: non-empty, unique per kind (ignoring case).
+    assert_invalid(objects::create(ctx, &admin, department("  ")).await, "name");
     assert_invalid(
-        departments::create(ctx, &admin, department("  ")).await,
+        objects::create(ctx, &admin, department("it support")).await,
         "name",
     );
     assert_invalid(
-        departments::create(ctx, &admin, department("it support")).await,
-        "name",
-    );
-    assert_invalid(
-        departments::update(
+        objects::update(
             ctx,
             &admin,
             b.record.id,
@@ -582,19 +641,15 @@ async fn every_rule_refuses_bad_input_and_changes_nothing() {
         "name",
     );
     assert_invalid(
-        topics::create(
-            ctx,
-            &admin,
-            topics::NewTopic::new("Wi-Fi and network", DepartmentId(1)),
-        )
-        .await,
+        objects::create(ctx, &admin, topic("Wi-Fi and network", DepartmentId(1))).await,
         "name",
     );
     assert_invalid(
-        roles::create(
+        objects::create(
             ctx,
             &admin,
-            roles::NewRole {
+            Role {
+                id: RoleId(0),
                 name: "ALL ACCESS".into(),
                 permissions: BTreeSet::new(),
             },
@@ -603,10 +658,11 @@ async fn every_rule_refuses_bad_input_and_changes_nothing() {
         "name",
     );
     assert_invalid(
-        statuses::create(
+        objects::create(
             ctx,
             &admin,
-            statuses::NewStatus {
+            Status {
+                id: StatusId(0),
                 name: "Open".into(),
                 state: State::Open,
             },
@@ -615,10 +671,11 @@ async fn every_rule_refuses_bad_input_and_changes_nothing() {
         "name",
     );
     assert_invalid(
-        priorities::create(
+        objects::create(
             ctx,
             &admin,
-            priorities::NewPriority {
+            Priority {
+                id: PriorityId(0),
                 name: "".into(),
                 urgency: 1,
             },
@@ -626,30 +683,27 @@ async fn every_rule_refuses_bad_input_and_changes_nothing() {
         .await,
         "name",
     );
-    assert_invalid(
-        teams::create(ctx, &admin, teams::NewTeam::default()).await,
-        "name",
-    );
+    assert_invalid(objects::create(ctx, &admin, team("")).await, "name");
 
     // Parents exist and make no cycle (A -> C -> B -> A).
     let mut orphan = department("Orphan");
     orphan.parent = Some(DepartmentId(99));
-    assert_invalid(departments::create(ctx, &admin, orphan).await, "parent");
+    assert_invalid(objects::create(ctx, &admin, orphan).await, "parent");
     let close_cycle = |parent, version| departments::DepartmentChanges {
         version,
         parent: Some(Some(parent)),
         ..Default::default()
     };
     assert_invalid(
-        departments::update(ctx, &admin, a.record.id, close_cycle(c.record.id, 1)).await,
+        objects::update(ctx, &admin, a.record.id, close_cycle(c.record.id, 1)).await,
         "parent",
     );
     assert_invalid(
-        departments::update(ctx, &admin, a.record.id, close_cycle(a.record.id, 1)).await,
+        objects::update(ctx, &admin, a.record.id, close_cycle(a.record.id, 1)).await,
         "parent",
     );
     assert_invalid(
-        topics::update(
+        objects::update(
             ctx,
             &admin,
             TopicId(1),
@@ -665,18 +719,18 @@ async fn every_rule_refuses_bad_input_and_changes_nothing() {
 
     // What a topic refers to exists.
     assert_invalid(
-        topics::create(ctx, &admin, topics::NewTopic::new("Lost", DepartmentId(42))).await,
+        objects::create(ctx, &admin, topic("Lost", DepartmentId(42))).await,
         "department",
     );
-    let mut t = topics::NewTopic::new("Lost", DepartmentId(1));
+    let mut t = topic("Lost", DepartmentId(1));
     t.priority = Some(PriorityId(42));
-    assert_invalid(topics::create(ctx, &admin, t).await, "priority");
-    let mut t = topics::NewTopic::new("Lost", DepartmentId(1));
+    assert_invalid(objects::create(ctx, &admin, t).await, "priority");
+    let mut t = topic("Lost", DepartmentId(1));
     t.auto_assign = Some(AutoAssign::Agent(AgentId(42)));
-    assert_invalid(topics::create(ctx, &admin, t).await, "auto_assign");
-    let mut t = topics::NewTopic::new("Lost", DepartmentId(1));
+    assert_invalid(objects::create(ctx, &admin, t).await, "auto_assign");
+    let mut t = topic("Lost", DepartmentId(1));
     t.auto_assign = Some(AutoAssign::Team(TeamId(42)));
-    assert_invalid(topics::create(ctx, &admin, t).await, "auto_assign");
+    assert_invalid(objects::create(ctx, &admin, t).await, "auto_assign");
 
     // Agents: a unique, well-formed e-mail; existing departments and roles.
     let agent = |email: &str, department, role| agents::NewAgent {
@@ -725,12 +779,12 @@ async fn every_rule_refuses_bad_input_and_changes_nothing() {
     );
 
     // Deleting what is referred to.
-    assert_conflict(departments::delete(ctx, &admin, DepartmentId(1)).await); // agent, topics
-    assert_conflict(departments::delete(ctx, &admin, quiet.record.id).await); // a closed ticket
-    assert_conflict(departments::delete(ctx, &admin, a.record.id).await); // sub-department
-    assert_conflict(roles::delete(ctx, &admin, RoleId(1)).await); // the admin's role
-    assert_conflict(priorities::delete(ctx, &admin, PriorityId(4)).await); // a topic's
-    assert_conflict(topics::delete(ctx, &admin, child.record.id).await); // a parent
+    assert_conflict(objects::delete(ctx, &admin, DepartmentId(1)).await); // agent, topics
+    assert_conflict(objects::delete(ctx, &admin, quiet.record.id).await); // a closed ticket
+    assert_conflict(objects::delete(ctx, &admin, a.record.id).await); // sub-department
+    assert_conflict(objects::delete(ctx, &admin, RoleId(1)).await); // the admin's role
+    assert_conflict(objects::delete(ctx, &admin, PriorityId(4)).await); // a topic's
+    assert_conflict(objects::delete(ctx, &admin, child.record.id).await); // a parent
 
     let after = desk.items(&desk.demo).await;
     assert_eq!(before, after, "a refused call changed the instance");
@@ -741,13 +795,13 @@ async fn a_department_with_an_open_ticket_or_an_agent_is_not_deleted() {
     let desk = Desk::new().await;
     let admin = desk.demo_admin().await;
     let ctx = desk.demo();
-    let busy = departments::create(ctx, &admin, department("Busy"))
+    let busy = objects::create(ctx, &admin, department("Busy"))
         .await
         .unwrap();
     put_ticket(&desk, busy.record.id, State::Open).await;
-    assert_conflict(departments::delete(ctx, &admin, busy.record.id).await);
+    assert_conflict(objects::delete(ctx, &admin, busy.record.id).await);
 
-    let staffed = departments::create(ctx, &admin, department("Staffed"))
+    let staffed = objects::create(ctx, &admin, department("Staffed"))
         .await
         .unwrap();
     agents::create(
@@ -764,8 +818,8 @@ async fn a_department_with_an_open_ticket_or_an_agent_is_not_deleted() {
     )
     .await
     .unwrap();
-    assert_conflict(departments::delete(ctx, &admin, staffed.record.id).await);
-    assert_conflict(roles::delete(ctx, &admin, RoleId(2)).await);
+    assert_conflict(objects::delete(ctx, &admin, staffed.record.id).await);
+    assert_conflict(objects::delete(ctx, &admin, RoleId(2)).await);
 }
 
 #[tokio::test]
@@ -790,15 +844,27 @@ async fn an_agent_who_is_not_an_admin_may_read_lists_but_not_configure() {
     let agent = desk.as_agent(&desk.demo, created.agent.record.id).await;
     let before = desk.items(&desk.demo).await;
 
-    assert_eq!(departments::list(ctx, &agent).await.unwrap().len(), 2);
-    assert_eq!(topics::list(ctx, &agent).await.unwrap().len(), 3);
-    assert_eq!(statuses::list(ctx, &agent).await.unwrap().len(), 5);
-    assert_eq!(priorities::list(ctx, &agent).await.unwrap().len(), 4);
-    assert!(teams::list(ctx, &agent).await.unwrap().is_empty());
+    assert_eq!(
+        objects::list::<Department>(ctx, &agent)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        objects::list::<HelpTopic>(ctx, &agent).await.unwrap().len(),
+        3
+    );
+    assert_eq!(objects::list::<Status>(ctx, &agent).await.unwrap().len(), 5);
+    assert_eq!(
+        objects::list::<Priority>(ctx, &agent).await.unwrap().len(),
+        4
+    );
+    assert!(objects::list::<Team>(ctx, &agent).await.unwrap().is_empty());
     instances::get(ctx, &agent).await.unwrap();
 
-    assert_forbidden(departments::create(ctx, &agent, department("Mine")).await);
-    assert_forbidden(roles::list(ctx, &agent).await);
+    assert_forbidden(objects::create(ctx, &agent, department("Mine")).await);
+    assert_forbidden(objects::list::<Role>(ctx, &agent).await);
     assert_forbidden(agents::list(ctx, &agent).await);
     assert_forbidden(agents::reset_password(ctx, &agent, AgentId(1)).await);
     assert_forbidden(
@@ -814,7 +880,8 @@ async fn an_agent_who_is_not_an_admin_may_read_lists_but_not_configure() {
         .await,
     );
     assert_forbidden(
-        departments::list(ctx, &Actor::User(taquilla_core::domain::UserId::generate())).await,
+        objects::list::<Department>(ctx, &Actor::User(taquilla_core::domain::UserId::generate()))
+            .await,
     );
 
     // A deactivated agent reads nothing.
@@ -822,7 +889,7 @@ async fn an_agent_who_is_not_an_admin_may_read_lists_but_not_configure() {
         .await
         .unwrap();
     let before_inactive = desk.items(&desk.demo).await;
-    assert_forbidden(departments::list(ctx, &agent).await);
+    assert_forbidden(objects::list::<Department>(ctx, &agent).await);
     assert_eq!(desk.items(&desk.demo).await, before_inactive);
     assert_ne!(before, before_inactive, "only the deactivation changed");
 }
@@ -838,8 +905,8 @@ async fn two_concurrent_updates_from_one_version_do_not_both_win() {
         ..Default::default()
     };
     let (first, second) = tokio::join!(
-        departments::update(ctx, &admin, DepartmentId(1), rename("Helpdesk")),
-        departments::update(ctx, &admin, DepartmentId(1), rename("Service desk")),
+        objects::update(ctx, &admin, DepartmentId(1), rename("Helpdesk")),
+        objects::update(ctx, &admin, DepartmentId(1), rename("Service desk")),
     );
     let won: Vec<_> = [&first, &second]
         .into_iter()
@@ -850,14 +917,12 @@ async fn two_concurrent_updates_from_one_version_do_not_both_win() {
         matches!(first, Err(ServiceError::Conflict(_)))
             || matches!(second, Err(ServiceError::Conflict(_)))
     );
-    let stored = departments::get(ctx, &admin, DepartmentId(1))
-        .await
-        .unwrap();
+    let stored = objects::get(ctx, &admin, DepartmentId(1)).await.unwrap();
     assert_eq!(&stored, won[0]);
     assert_eq!(stored.version, 2);
 
     // An update from a version already replaced is refused too.
-    assert_conflict(departments::update(ctx, &admin, DepartmentId(1), rename("Late")).await);
+    assert_conflict(objects::update(ctx, &admin, DepartmentId(1), rename("Late")).await);
 }
 
 #[tokio::test]
@@ -867,11 +932,11 @@ async fn an_admin_of_one_instance_cannot_read_or_change_another() {
     let lab = desk.ctx(&desk.lab);
     let before = desk.items(&desk.lab).await;
 
-    assert_forbidden(departments::list(lab, &demo_admin).await);
-    assert_forbidden(departments::get(lab, &demo_admin, DepartmentId(1)).await);
-    assert_forbidden(departments::create(lab, &demo_admin, department("Intruders")).await);
+    assert_forbidden(objects::list::<Department>(lab, &demo_admin).await);
+    assert_forbidden(objects::get(lab, &demo_admin, DepartmentId(1)).await);
+    assert_forbidden(objects::create(lab, &demo_admin, department("Intruders")).await);
     assert_forbidden(
-        departments::update(
+        objects::update(
             lab,
             &demo_admin,
             DepartmentId(1),
@@ -883,14 +948,14 @@ async fn an_admin_of_one_instance_cannot_read_or_change_another() {
         )
         .await,
     );
-    assert_forbidden(departments::delete(lab, &demo_admin, DepartmentId(1)).await);
+    assert_forbidden(objects::delete(lab, &demo_admin, DepartmentId(1)).await);
     assert_forbidden(agents::reset_password(lab, &demo_admin, AgentId(1)).await);
     assert_forbidden(instances::get(lab, &demo_admin).await);
     assert_eq!(desk.items(&desk.lab).await, before);
 
     // Lab's own admin may.
     let lab_admin = desk.as_agent(&desk.lab, AgentId(1)).await;
-    let names: Vec<_> = departments::list(lab, &lab_admin)
+    let names: Vec<_> = objects::list::<Department>(lab, &lab_admin)
         .await
         .unwrap()
         .into_iter()
@@ -909,17 +974,386 @@ async fn a_new_instance_starts_with_a_department_a_topic_and_its_admin() {
     let settings = instances::get(lab, &system()).await.unwrap().record;
     assert_eq!(settings.ticket_number_format, "LAB-####");
     assert_eq!(settings.language, Language::Ca);
-    assert_eq!(topics::list(lab, &system()).await.unwrap().len(), 1);
+    assert_eq!(
+        objects::list::<HelpTopic>(lab, &system())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(matches!(
-        departments::list(desk.ctx(&InstanceId::parse("nowhere").unwrap()), &system()).await,
+        objects::list::<Department>(desk.ctx(&InstanceId::parse("nowhere").unwrap()), &system())
+            .await,
         Err(ServiceError::NotFound(_))
     ));
 }
 
+/// Names are claimed with their objects, whatever the store: provisioned
+/// objects hold theirs; of concurrent creates with one name exactly one
+/// wins; a rename into a taken name is refused and moves no claim; a rename
+/// and a delete free the old name.
+async fn names_are_claimed_with_their_objects(desk: &Desk) {
+    let admin = desk.demo_admin().await;
+    let ctx = desk.demo();
+    assert_eq!(desk.name_holder("DEPT", "IT Support").await, Some(1));
+    assert_eq!(
+        desk.name_holder("TOPIC", "wi-fi and NETWORK").await,
+        Some(2)
+    );
+    assert_eq!(desk.name_holder("ROLE", "Limited access").await, Some(2));
+    assert_eq!(desk.name_holder("STATUS", "resolved").await, Some(2));
+    assert_eq!(desk.name_holder("PRIORITY", "Low").await, Some(4));
+    assert_eq!(desk.name_holder("TOPIC", "IT Support").await, None);
+
+    let create = |name: &'static str| objects::create(ctx, &admin, department(name));
+    let results = tokio::join!(
+        create("Front Desk"),
+        create("front desk"),
+        create("  FRONT   desk "),
+        create("Front\tDesk"),
+        create("Front Desk"),
+        create("FRONT DESK"),
+    );
+    let results = [
+        results.0, results.1, results.2, results.3, results.4, results.5,
+    ];
+    let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    let front = winners[0].record.clone();
+    for lost in results.into_iter().filter(Result::is_err) {
+        assert_invalid(lost, "name");
+    }
+    assert_eq!(
+        desk.name_holder("DEPT", "front desk").await,
+        Some(i64::from(front.id.0))
+    );
+
+    let library = objects::create(ctx, &admin, department("Library"))
+        .await
+        .unwrap()
+        .record;
+    let rename = |version, name: &str| departments::DepartmentChanges {
+        version,
+        name: Some(name.into()),
+        ..Default::default()
+    };
+    assert_invalid(
+        objects::update(ctx, &admin, library.id, rename(1, " front DESK")).await,
+        "name",
+    );
+    assert_eq!(
+        objects::get(ctx, &admin, library.id).await.unwrap().version,
+        1
+    );
+    assert_eq!(
+        desk.name_holder("DEPT", "Library").await,
+        Some(i64::from(library.id.0))
+    );
+    assert_eq!(
+        desk.name_holder("DEPT", "Front Desk").await,
+        Some(i64::from(front.id.0))
+    );
+
+    // A new spelling of the same name keeps the claim; a new name moves it.
+    let respelt = objects::update(ctx, &admin, library.id, rename(1, "LIBRARY"))
+        .await
+        .unwrap();
+    assert_eq!(respelt.record.name, "LIBRARY");
+    objects::update(ctx, &admin, library.id, rename(2, "Reading Room"))
+        .await
+        .unwrap();
+    assert_eq!(desk.name_holder("DEPT", "library").await, None);
+    assert_eq!(
+        desk.name_holder("DEPT", "reading room").await,
+        Some(i64::from(library.id.0))
+    );
+    let again = objects::create(ctx, &admin, department("Library"))
+        .await
+        .unwrap();
+    assert_ne!(again.record.id, library.id);
+
+    // A delete releases the name.
+    objects::delete(ctx, &admin, front.id).await.unwrap();
+    assert_eq!(desk.name_holder("DEPT", "front desk").await, None);
+    let reused = objects::create(ctx, &admin, department("front desk"))
+        .await
+        .unwrap();
+    assert_eq!(
+        desk.name_holder("DEPT", "Front Desk").await,
+        Some(i64::from(reused.record.id.0))
+    );
+}
+
+#[tokio::test]
+async fn names_are_claimed_with_their_objects_on_sqlite() {
+    names_are_claimed_with_their_objects(&Desk::new().await).await;
+}
+
+#[tokio::test]
+async fn names_are_claimed_with_their_objects_on_dynamodb() {
+    names_are_claimed_with_their_objects(&Desk::on_dynamodb().await).await;
+}
+
+#[tokio::test]
+async fn every_kind_round_trips_on_dynamodb() {
+    let desk = Desk::on_dynamodb().await;
+    let admin = desk.demo_admin().await;
+    let ctx = desk.demo();
+    let team = objects::create(
+        ctx,
+        &admin,
+        Team {
+            lead: Some(AgentId(1)),
+            ..team("Night shift")
+        },
+    )
+    .await
+    .unwrap()
+    .record;
+    assert_eq!(desk.agent(&desk.demo, AgentId(1)).await.teams, [team.id]);
+    let priority = objects::create(
+        ctx,
+        &admin,
+        Priority {
+            id: PriorityId(0),
+            name: "Exam week".into(),
+            urgency: 2,
+        },
+    )
+    .await
+    .unwrap()
+    .record;
+    let topic = objects::create(
+        ctx,
+        &admin,
+        HelpTopic {
+            priority: Some(priority.id),
+            auto_assign: Some(AutoAssign::Team(team.id)),
+            ..topic("Lab equipment", DepartmentId(1))
+        },
+    )
+    .await
+    .unwrap()
+    .record;
+    let status = objects::create(
+        ctx,
+        &admin,
+        Status {
+            id: StatusId(0),
+            name: "Waiting".into(),
+            state: State::Open,
+        },
+    )
+    .await
+    .unwrap()
+    .record;
+    let role = objects::create(
+        ctx,
+        &admin,
+        Role {
+            id: RoleId(0),
+            name: "Notes only".into(),
+            permissions: BTreeSet::from([Permission::TicketNote]),
+        },
+    )
+    .await
+    .unwrap()
+    .record;
+    let status = objects::update(
+        ctx,
+        &admin,
+        status.id,
+        statuses::StatusChanges {
+            version: 1,
+            name: Some("Waiting for the user".into()),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(status.version, 2);
+    assert_eq!(desk.name_holder("STATUS", "waiting").await, None);
+    assert_conflict(objects::delete(ctx, &admin, team.id).await); // the topic's
+    objects::delete(ctx, &admin, topic.id).await.unwrap();
+    objects::delete(ctx, &admin, team.id).await.unwrap();
+    objects::delete(ctx, &admin, priority.id).await.unwrap();
+    objects::delete(ctx, &admin, role.id).await.unwrap();
+    assert!(desk.agent(&desk.demo, AgentId(1)).await.teams.is_empty());
+    for (kind, name) in [
+        ("TEAM", "Night shift"),
+        ("TOPIC", "Lab equipment"),
+        ("PRIORITY", "Exam week"),
+        ("ROLE", "Notes only"),
+    ] {
+        assert_eq!(desk.name_holder(kind, name).await, None, "{kind}");
+    }
+    assert_eq!(objects::list::<Team>(ctx, &admin).await.unwrap().len(), 0);
+}
+
 /// The same services through the JSON API of the real server.
 mod over_http {
-    use serde_json::json;
+    use std::sync::Barrier;
+
+    use serde_json::{Value, json};
     use taquilla_tests::app::{DEMO, OTHER, TestApp, json};
+    use taquilla_tests::http::Response;
+
+    /// The named kinds, by path segment.
+    const KINDS: [&str; 6] = [
+        "departments",
+        "topics",
+        "teams",
+        "roles",
+        "statuses",
+        "priorities",
+    ];
+
+    /// A create body for an object of `kind` named `name`.
+    fn new_object(kind: &str, name: &str) -> Value {
+        match kind {
+            "topics" => json!({"name": name, "department": 1}),
+            "statuses" => json!({"name": name, "state": "open"}),
+            "priorities" => json!({"name": name, "urgency": 3}),
+            _ => json!({"name": name}),
+        }
+    }
+
+    fn code(r: &Response) -> String {
+        json(r)["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// How many objects of `kind` are named `name`, ignoring case and
+    /// white space.
+    fn named(app: &TestApp, kind: &str, name: &str) -> usize {
+        let fold = |n: &str| {
+            n.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        };
+        let list = json(&app.api("GET", &format!("{DEMO}/{kind}"), None));
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| fold(o["name"].as_str().unwrap()) == fold(name))
+            .count()
+    }
+
+    #[test]
+    fn of_many_concurrent_creates_with_one_name_exactly_one_succeeds() {
+        const CLIENTS: usize = 16;
+        let app = TestApp::new();
+        let spellings = ["Front Desk", "front desk", "  FRONT   desk ", "Front\tDesk"];
+        for kind in KINDS {
+            let start = Barrier::new(CLIENTS);
+            let answers: Vec<Response> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..CLIENTS)
+                    .map(|i| {
+                        let (app, start) = (&app, &start);
+                        let body = new_object(kind, spellings[i % spellings.len()]);
+                        s.spawn(move || {
+                            start.wait();
+                            app.api("POST", &format!("{DEMO}/{kind}"), Some(&body))
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let created = answers.iter().filter(|r| r.status == 201).count();
+            assert_eq!(created, 1, "{kind}");
+            for refused in answers.iter().filter(|r| r.status != 201) {
+                assert_eq!(
+                    (refused.status, code(refused).as_str()),
+                    (400, "invalid_field"),
+                    "{kind}: {}",
+                    refused.text()
+                );
+                assert!(refused.text().contains("name"), "{}", refused.text());
+            }
+            assert_eq!(named(&app, kind, "front desk"), 1, "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_rename_into_a_taken_name_is_refused_and_changes_nothing() {
+        let app = TestApp::new();
+        for kind in KINDS {
+            let first = app.api(
+                "POST",
+                &format!("{DEMO}/{kind}"),
+                Some(&new_object(kind, "Labs")),
+            );
+            assert_eq!(first.status, 201, "{kind}: {}", first.text());
+            let second = app.api(
+                "POST",
+                &format!("{DEMO}/{kind}"),
+                Some(&new_object(kind, "Library")),
+            );
+            assert_eq!(second.status, 201, "{kind}: {}", second.text());
+            let path = format!("{DEMO}/{kind}/{}", json(&second)["id"]);
+            let before = json(&app.api("GET", &path, None));
+
+            let refused = app.api(
+                "PATCH",
+                &path,
+                Some(&json!({"version": 1, "name": "LABS "})),
+            );
+            assert_eq!(
+                (refused.status, code(&refused).as_str()),
+                (400, "invalid_field"),
+                "{kind}: {}",
+                refused.text()
+            );
+            assert_eq!(json(&app.api("GET", &path, None)), before, "{kind}");
+            assert_eq!(named(&app, kind, "labs"), 1, "{kind}");
+
+            // Its own name in another spelling is no conflict.
+            let respelt = app.api(
+                "PATCH",
+                &path,
+                Some(&json!({"version": 1, "name": "LIBRARY"})),
+            );
+            assert_eq!(respelt.status, 200, "{kind}: {}", respelt.text());
+        }
+    }
+
+    #[test]
+    fn a_name_freed_by_a_delete_or_a_rename_can_be_used_again() {
+        let app = TestApp::new();
+        for kind in KINDS {
+            let create = |name: &str| {
+                app.api(
+                    "POST",
+                    &format!("{DEMO}/{kind}"),
+                    Some(&new_object(kind, name)),
+                )
+            };
+            let old = create("Old name");
+            assert_eq!(old.status, 201, "{kind}: {}", old.text());
+            let path = format!("{DEMO}/{kind}/{}", json(&old)["id"]);
+            let renamed = app.api(
+                "PATCH",
+                &path,
+                Some(&json!({"version": 1, "name": "New name"})),
+            );
+            assert_eq!(renamed.status, 200, "{kind}: {}", renamed.text());
+            assert_eq!(create("old NAME").status, 201, "{kind}");
+            assert_eq!(create("New Name").status, 400, "{kind}");
+            if kind == "statuses" {
+                // Statuses are never deleted.
+                assert_eq!(app.api("DELETE", &path, None).status, 405);
+                continue;
+            }
+            let deleted = app.api("DELETE", &path, None);
+            assert_eq!(deleted.status, 204, "{kind}: {}", deleted.text());
+            let reused = create("new name");
+            assert_eq!(reused.status, 201, "{kind}: {}", reused.text());
+            assert_eq!(named(&app, kind, "New Name"), 1, "{kind}");
+        }
+    }
 
     #[test]
     fn departments_round_trip_over_the_api_with_versions() {

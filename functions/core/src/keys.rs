@@ -13,6 +13,7 @@
 //! | sequence of a kind | `I#{instance}` | `SEQ#{KIND}` |
 //! | agent e-mail (unique) | `I#{instance}#EMAIL#{email}` | `AGENT` |
 //! | user e-mail (unique) | `I#{instance}#EMAIL#{email}` | `USER` |
+//! | configuration object name (unique per kind) | `I#{instance}#NAME#{name}` | `{KIND}` |
 //! | user | `I#{instance}#USERS` | `{user}` |
 //! | organisation | `I#{instance}` | `ORG#{id:010}` |
 //! | ticket | `I#{instance}#T#{ticket}` | `TICKET` |
@@ -107,6 +108,29 @@ pub fn user_email(instance: &InstanceId, email: &str) -> Key {
         format!("{}#EMAIL#{}", instance_pk(instance), email.to_lowercase()),
         "USER",
     )
+}
+
+/// The uniqueness claim on the name of a configuration object of `kind`
+/// (`DEPT`, `TOPIC`, ...), holding the object's id. Names are claimed in the
+/// form [`fold_name`] gives, so names that differ only in case or white
+/// space claim the same key.
+#[must_use]
+pub fn object_name(instance: &InstanceId, kind: &str, name: &str) -> Key {
+    Key::new(
+        format!("{}#NAME#{}", instance_pk(instance), fold_name(name)),
+        kind,
+    )
+}
+
+/// A name as its claim compares it: white space trimmed and each run of it
+/// made one space, case folded (`Straße` and `STRASSE` are the same name).
+#[must_use]
+pub fn fold_name(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase()
+        .to_lowercase()
 }
 
 /// The partition of every user of an instance (listing users is one query).
@@ -307,6 +331,17 @@ mod tests {
             assert!(key.pk.starts_with("I#demo"), "{key:?}");
         }
         assert_eq!(agent_email(&demo, "A@X.org").pk, "I#demo#EMAIL#a@x.org");
+    }
+
+    #[test]
+    fn names_that_differ_in_case_or_white_space_claim_one_key() {
+        let demo = InstanceId::parse("demo").unwrap();
+        let claim = object_name(&demo, "DEPT", "  IT\t Support ");
+        assert_eq!(claim, Key::new("I#demo#NAME#it support", "DEPT"));
+        assert_eq!(claim, object_name(&demo, "DEPT", "it SUPPORT"));
+        assert_ne!(claim, object_name(&demo, "TOPIC", "IT Support"));
+        assert_ne!(claim, object_name(&demo, "DEPT", "IT-Support"));
+        assert_eq!(fold_name("Straße"), fold_name("STRASSE"));
     }
 
     #[test]

@@ -3,9 +3,9 @@
 
 use anyhow::{Context as _, anyhow};
 use taquilla_core::config::Settings;
-use taquilla_core::domain::{DepartmentId, InstanceId, RoleId};
+use taquilla_core::domain::{Department, DepartmentId, InstanceId, Role, RoleId};
 use taquilla_core::services::admin::agents::{self, NewAgent, WithPassword};
-use taquilla_core::services::admin::{departments, roles};
+use taquilla_core::services::admin::objects;
 use taquilla_core::services::{Actor, Ctx};
 
 use crate::args::{AgentArgs, AgentCommand};
@@ -96,7 +96,7 @@ async fn resolve_department(
     actor: &Actor,
     wanted: &str,
 ) -> anyhow::Result<DepartmentId> {
-    let all = departments::list(ctx, actor).await?;
+    let all = objects::list::<Department>(ctx, actor).await?;
     all.iter()
         .find(|d| d.record.id.to_string() == wanted || d.record.name.eq_ignore_ascii_case(wanted))
         .map(|d| d.record.id)
@@ -111,7 +111,7 @@ async fn resolve_department(
 
 /// A role named by id or by name (ignoring case); without one, the first role.
 async fn resolve_role(ctx: Ctx<'_>, actor: &Actor, wanted: Option<&str>) -> anyhow::Result<RoleId> {
-    let all = roles::list(ctx, actor).await?;
+    let all = objects::list::<Role>(ctx, actor).await?;
     let found = match wanted {
         Some(wanted) => all.iter().find(|r| {
             r.record.id.to_string() == wanted || r.record.name.eq_ignore_ascii_case(wanted)

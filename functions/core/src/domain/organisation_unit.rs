@@ -71,7 +71,8 @@ pub struct HelpTopic {
     pub id: TopicId,
     pub name: String,
     pub department: DepartmentId,
-    /// Shown on the public portal.
+    /// Shown on the public portal (true when not given).
+    #[serde(default = "yes")]
     pub public: bool,
     #[serde(default)]
     pub parent: Option<TopicId>,

@@ -115,6 +115,7 @@ impl Permission {
 pub struct Role {
     pub id: RoleId,
     pub name: String,
+    #[serde(default)]
     pub permissions: BTreeSet<Permission>,
 }
 

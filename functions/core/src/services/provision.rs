@@ -1,10 +1,13 @@
 //! Creating an instance whole, in one transaction: its settings, departments,
-//! help topics, roles and first admin agent. `taquilla init --demo` and the
+//! help topics, roles, statuses and priorities (each with the claim on its
+//! name) and first admin agent. `taquilla init --demo` and the
 //! first run of `taquilla serve` provision the demo instance with it.
 
 use std::collections::BTreeSet;
 
 use super::ServiceError;
+use super::admin::names;
+use super::admin::objects::{ObjectId as _, Record};
 use crate::clock::Clock;
 use crate::domain::{
     Agent, AgentId, Department, DepartmentId, HelpTopic, Instance, InstanceId, Language,
@@ -120,6 +123,16 @@ fn put_versioned(item: Item) -> WriteOp {
     put_new(item.with(super::admin::records::VERSION_ATTR, 1))
 }
 
+/// Puts a named configuration object at version 1 with the claim on its
+/// name, as [`admin::objects`](super::admin::objects) creates one.
+fn put_named<K: Record>(id: &InstanceId, object: &K) -> Result<[WriteOp; 2], ServiceError> {
+    let number = object.id().number();
+    Ok([
+        put_versioned(codec::encode(keys::object(id, K::KIND, number), object)?),
+        put_new(names::claim_item(id, K::KIND, object.name(), number)),
+    ])
+}
+
 fn put_new(item: Item) -> WriteOp {
     WriteOp::Put {
         item,
@@ -169,10 +182,7 @@ pub async fn provision(
     ];
     for (n, name) in blueprint.departments.iter().enumerate() {
         let dept = Department::new(DepartmentId(number(n)?), name.clone());
-        ops.push(put_versioned(codec::encode(
-            keys::object(id, DepartmentId::KIND, dept.id.0),
-            &dept,
-        )?));
+        ops.extend(put_named(id, &dept)?);
     }
     for (n, (name, dept, public)) in blueprint.topics.iter().enumerate() {
         if *dept >= blueprint.departments.len() {
@@ -189,17 +199,11 @@ pub async fn provision(
                 DepartmentId(number(*dept)?),
             )
         };
-        ops.push(put_versioned(codec::encode(
-            keys::object(id, TopicId::KIND, topic.id.0),
-            &topic,
-        )?));
+        ops.extend(put_named(id, &topic)?);
     }
     let roles = default_roles();
     for role in &roles {
-        ops.push(put_versioned(codec::encode(
-            keys::object(id, RoleId::KIND, role.id.0),
-            role,
-        )?));
+        ops.extend(put_named(id, role)?);
     }
     let admin_password = password::generate(20)?;
     let email = blueprint.admin_email.to_lowercase();
@@ -225,17 +229,11 @@ pub async fn provision(
     ));
     let statuses = default_statuses();
     for status in &statuses {
-        ops.push(put_versioned(codec::encode(
-            keys::object(id, StatusId::KIND, status.id.0),
-            status,
-        )?));
+        ops.extend(put_named(id, status)?);
     }
     let priorities = default_priorities();
     for priority in &priorities {
-        ops.push(put_versioned(codec::encode(
-            keys::object(id, PriorityId::KIND, priority.id.0),
-            priority,
-        )?));
+        ops.extend(put_named(id, priority)?);
     }
     ops.push(sequence_at(id, StatusId::KIND, statuses.len())?);
     ops.push(sequence_at(id, PriorityId::KIND, priorities.len())?);

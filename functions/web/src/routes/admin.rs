@@ -1,237 +1,478 @@
 //! The configuration API under `/api/v1/{instance}`: the instance's settings
-//! and its departments, help topics, agents, teams, roles, statuses and
-//! priorities (list, create, read, update and, where it makes sense, delete).
+//! and its departments, help topics, teams, roles, statuses, priorities and
+//! agents (list, create, read, update and, where it makes sense, delete).
 //!
-//! Every handler authenticates an agent of the path's instance
-//! ([`AgentAuth`]); the services check that it is an administrator (or, for
-//! the read-only lists, any agent). Updates carry the `version` they were
-//! made from; a stale one is `409 conflict`.
+//! Every route is one row of [`ROUTES`], which registers it ([`router`]) and
+//! describes it in the OpenAPI document (`routes::openapi`), so the two
+//! cannot drift apart. The named kinds share one set of handlers, generic
+//! over the kind ([`objects`]). Every handler authenticates an agent of the
+//! path's instance ([`AgentAuth`]); the services check that it is an
+//! administrator (or, for the read-only lists, any agent). Updates carry the
+//! `version` they were made from; a stale one is `409 conflict`. A body that
+//! does not parse is `400 invalid_body`; a name another object of the kind
+//! has is `400 invalid_field` (`name`).
 
 use axum::Router;
 use axum::extract::{Json, Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use taquilla_core::domain::{AgentId, DepartmentId, PriorityId, RoleId, StatusId, TeamId, TopicId};
-use taquilla_core::services::admin::{
-    Versioned, agents, departments, instances, priorities, roles, statuses, teams, topics,
+use axum::routing::{delete as delete_route, get, patch, post};
+use serde::de::{self, DeserializeOwned, Deserializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use taquilla_core::domain::{
+    AgentId, Department, HelpTopic, Instance, Priority, Role, Status, Team,
 };
+use taquilla_core::services::ServiceError;
+use taquilla_core::services::admin::objects::{self, Deletable, Object, ObjectId, Record};
+use taquilla_core::services::admin::{Versioned, agents, instances};
 
+use super::tickets::{ApiRoute, Body};
 use crate::auth::AgentAuth;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The routes of this module, to merge into the application's router.
+/// Every route of this module. The named kinds each have the same five
+/// (statuses are never deleted, so four).
+pub const ROUTES: &[ApiRoute] = &[
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}",
+        summary: "The instance's settings",
+        query: &[],
+        body: None,
+        answer: (200, Some("Instance")),
+        handler: || get(instance_get),
+    },
+    ApiRoute {
+        method: "PATCH",
+        path: "/api/v1/{instance}",
+        summary: "Change the instance's settings (administrators)",
+        query: &[],
+        body: Some("Changes"),
+        answer: (200, Some("Instance")),
+        handler: || patch(instance_update),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/departments",
+        summary: "Departments",
+        query: &[],
+        body: None,
+        answer: (200, Some("DepartmentList")),
+        handler: || get(list::<Department>),
+    },
+    ApiRoute {
+        method: "POST",
+        path: "/api/v1/{instance}/departments",
+        summary: "Create a department",
+        query: &[],
+        body: Some("NewDepartment"),
+        answer: (201, Some("Department")),
+        handler: || post(create::<Department>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/departments/{id}",
+        summary: "A department",
+        query: &[],
+        body: None,
+        answer: (200, Some("Department")),
+        handler: || get(read::<Department>),
+    },
+    ApiRoute {
+        method: "PATCH",
+        path: "/api/v1/{instance}/departments/{id}",
+        summary: "Change a department",
+        query: &[],
+        body: Some("Changes"),
+        answer: (200, Some("Department")),
+        handler: || patch(update::<Department>),
+    },
+    ApiRoute {
+        method: "DELETE",
+        path: "/api/v1/{instance}/departments/{id}",
+        summary: "Delete a department nothing refers to",
+        query: &[],
+        body: None,
+        answer: (204, None),
+        handler: || delete_route(delete::<Department>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/topics",
+        summary: "Help topics",
+        query: &[],
+        body: None,
+        answer: (200, Some("HelpTopicList")),
+        handler: || get(list::<HelpTopic>),
+    },
+    ApiRoute {
+        method: "POST",
+        path: "/api/v1/{instance}/topics",
+        summary: "Create a help topic",
+        query: &[],
+        body: Some("NewHelpTopic"),
+        answer: (201, Some("HelpTopic")),
+        handler: || post(create::<HelpTopic>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/topics/{id}",
+        summary: "A help topic",
+        query: &[],
+        body: None,
+        answer: (200, Some("HelpTopic")),
+        handler: || get(read::<HelpTopic>),
+    },
+    ApiRoute {
+        method: "PATCH",
+        path: "/api/v1/{instance}/topics/{id}",
+        summary: "Change a help topic",
+        query: &[],
+        body: Some("Changes"),
+        answer: (200, Some("HelpTopic")),
+        handler: || patch(update::<HelpTopic>),
+    },
+    ApiRoute {
+        method: "DELETE",
+        path: "/api/v1/{instance}/topics/{id}",
+        summary: "Delete a help topic that is no other's parent",
+        query: &[],
+        body: None,
+        answer: (204, None),
+        handler: || delete_route(delete::<HelpTopic>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/teams",
+        summary: "Teams",
+        query: &[],
+        body: None,
+        answer: (200, Some("TeamList")),
+        handler: || get(list::<Team>),
+    },
+    ApiRoute {
+        method: "POST",
+        path: "/api/v1/{instance}/teams",
+        summary: "Create a team (its members see it in their teams)",
+        query: &[],
+        body: Some("NewTeam"),
+        answer: (201, Some("Team")),
+        handler: || post(create::<Team>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/teams/{id}",
+        summary: "A team",
+        query: &[],
+        body: None,
+        answer: (200, Some("Team")),
+        handler: || get(read::<Team>),
+    },
+    ApiRoute {
+        method: "PATCH",
+        path: "/api/v1/{instance}/teams/{id}",
+        summary: "Change a team",
+        query: &[],
+        body: Some("Changes"),
+        answer: (200, Some("Team")),
+        handler: || patch(update::<Team>),
+    },
+    ApiRoute {
+        method: "DELETE",
+        path: "/api/v1/{instance}/teams/{id}",
+        summary: "Delete a team no help topic assigns to",
+        query: &[],
+        body: None,
+        answer: (204, None),
+        handler: || delete_route(delete::<Team>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/roles",
+        summary: "Roles (administrators)",
+        query: &[],
+        body: None,
+        answer: (200, Some("RoleList")),
+        handler: || get(list::<Role>),
+    },
+    ApiRoute {
+        method: "POST",
+        path: "/api/v1/{instance}/roles",
+        summary: "Create a role",
+        query: &[],
+        body: Some("NewRole"),
+        answer: (201, Some("Role")),
+        handler: || post(create::<Role>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/roles/{id}",
+        summary: "A role (administrators)",
+        query: &[],
+        body: None,
+        answer: (200, Some("Role")),
+        handler: || get(read::<Role>),
+    },
+    ApiRoute {
+        method: "PATCH",
+        path: "/api/v1/{instance}/roles/{id}",
+        summary: "Change a role",
+        query: &[],
+        body: Some("Changes"),
+        answer: (200, Some("Role")),
+        handler: || patch(update::<Role>),
+    },
+    ApiRoute {
+        method: "DELETE",
+        path: "/api/v1/{instance}/roles/{id}",
+        summary: "Delete a role no agent holds",
+        query: &[],
+        body: None,
+        answer: (204, None),
+        handler: || delete_route(delete::<Role>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/priorities",
+        summary: "Priorities",
+        query: &[],
+        body: None,
+        answer: (200, Some("PriorityList")),
+        handler: || get(list::<Priority>),
+    },
+    ApiRoute {
+        method: "POST",
+        path: "/api/v1/{instance}/priorities",
+        summary: "Create a priority",
+        query: &[],
+        body: Some("NewPriority"),
+        answer: (201, Some("Priority")),
+        handler: || post(create::<Priority>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/priorities/{id}",
+        summary: "A priority",
+        query: &[],
+        body: None,
+        answer: (200, Some("Priority")),
+        handler: || get(read::<Priority>),
+    },
+    ApiRoute {
+        method: "PATCH",
+        path: "/api/v1/{instance}/priorities/{id}",
+        summary: "Change a priority",
+        query: &[],
+        body: Some("Changes"),
+        answer: (200, Some("Priority")),
+        handler: || patch(update::<Priority>),
+    },
+    ApiRoute {
+        method: "DELETE",
+        path: "/api/v1/{instance}/priorities/{id}",
+        summary: "Delete a priority no help topic uses",
+        query: &[],
+        body: None,
+        answer: (204, None),
+        handler: || delete_route(delete::<Priority>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/statuses",
+        summary: "Ticket statuses",
+        query: &[],
+        body: None,
+        answer: (200, Some("StatusList")),
+        handler: || get(list::<Status>),
+    },
+    ApiRoute {
+        method: "POST",
+        path: "/api/v1/{instance}/statuses",
+        summary: "Create a status",
+        query: &[],
+        body: Some("NewStatus"),
+        answer: (201, Some("Status")),
+        handler: || post(create::<Status>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/statuses/{id}",
+        summary: "A status",
+        query: &[],
+        body: None,
+        answer: (200, Some("Status")),
+        handler: || get(read::<Status>),
+    },
+    ApiRoute {
+        method: "PATCH",
+        path: "/api/v1/{instance}/statuses/{id}",
+        summary: "Rename a status",
+        query: &[],
+        body: Some("Changes"),
+        answer: (200, Some("Status")),
+        handler: || patch(update::<Status>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/agents",
+        summary: "Agents (administrators)",
+        query: &[],
+        body: None,
+        answer: (200, Some("AgentList")),
+        handler: || get(agent_list),
+    },
+    ApiRoute {
+        method: "POST",
+        path: "/api/v1/{instance}/agents",
+        summary: "Create an agent; answers its password once",
+        query: &[],
+        body: Some("NewAgent"),
+        answer: (201, Some("AgentWithPassword")),
+        handler: || post(agent_create),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/agents/{id}",
+        summary: "An agent (administrators)",
+        query: &[],
+        body: None,
+        answer: (200, Some("Agent")),
+        handler: || get(agent_get),
+    },
+    ApiRoute {
+        method: "PATCH",
+        path: "/api/v1/{instance}/agents/{id}",
+        summary: "Change, (de)activate or send an agent on vacation",
+        query: &[],
+        body: Some("Changes"),
+        answer: (200, Some("Agent")),
+        handler: || patch(agent_update),
+    },
+    ApiRoute {
+        method: "POST",
+        path: "/api/v1/{instance}/agents/{id}/reset-password",
+        summary: "A new generated password, shown once",
+        query: &[],
+        body: None,
+        answer: (200, Some("AgentWithPassword")),
+        handler: || post(agent_reset_password),
+    },
+];
+
+/// The routes of this module, registered from [`ROUTES`] (rows sharing a
+/// path add their method to it).
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/{instance}",
-            get(instance_get).patch(instance_update),
-        )
-        .route(
-            "/api/v1/{instance}/departments",
-            get(departments_api::list).post(departments_api::create),
-        )
-        .route(
-            "/api/v1/{instance}/departments/{id}",
-            get(departments_api::get)
-                .patch(departments_api::update)
-                .delete(departments_api::delete),
-        )
-        .route(
-            "/api/v1/{instance}/topics",
-            get(topics_api::list).post(topics_api::create),
-        )
-        .route(
-            "/api/v1/{instance}/topics/{id}",
-            get(topics_api::get)
-                .patch(topics_api::update)
-                .delete(topics_api::delete),
-        )
-        .route(
-            "/api/v1/{instance}/teams",
-            get(teams_api::list).post(teams_api::create),
-        )
-        .route(
-            "/api/v1/{instance}/teams/{id}",
-            get(teams_api::get)
-                .patch(teams_api::update)
-                .delete(teams_api::delete),
-        )
-        .route(
-            "/api/v1/{instance}/roles",
-            get(roles_api::list).post(roles_api::create),
-        )
-        .route(
-            "/api/v1/{instance}/roles/{id}",
-            get(roles_api::get)
-                .patch(roles_api::update)
-                .delete(roles_api::delete),
-        )
-        .route(
-            "/api/v1/{instance}/priorities",
-            get(priorities_api::list).post(priorities_api::create),
-        )
-        .route(
-            "/api/v1/{instance}/priorities/{id}",
-            get(priorities_api::get)
-                .patch(priorities_api::update)
-                .delete(priorities_api::delete),
-        )
-        .route(
-            "/api/v1/{instance}/statuses",
-            get(statuses_api::list).post(statuses_api::create),
-        )
-        .route(
-            "/api/v1/{instance}/statuses/{id}",
-            get(statuses_api::get).patch(statuses_api::update),
-        )
-        .route(
-            "/api/v1/{instance}/agents",
-            get(agent_list).post(agent_create),
-        )
-        .route(
-            "/api/v1/{instance}/agents/{id}",
-            get(agent_get).patch(agent_update),
-        )
-        .route(
-            "/api/v1/{instance}/agents/{id}/reset-password",
-            post(agent_reset_password),
-        )
+    ROUTES.iter().fold(Router::new(), |router, route| {
+        router.route(route.path, (route.handler)())
+    })
 }
 
 /// `{"items": [...]}`: configuration lists are short and come whole.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Serialize)]
 struct List<T> {
     items: Vec<T>,
 }
 
-/// Handlers of one kind whose service has list, get, create, update and
-/// (optionally) delete with the usual signatures.
-macro_rules! kind_api {
-    ($api:ident, $service:ident, $id:ident, $record:ty, $new:ty, $changes:ty $(, $delete:ident)?) => {
-        mod $api {
-            use super::*;
+/// A create body: the record's fields without its id, which the service
+/// assigns (an `id` sent anyway is ignored).
+#[derive(Debug)]
+struct New<K>(K);
 
-            pub async fn list(
-                State(state): State<AppState>,
-                AgentAuth(caller): AgentAuth,
-            ) -> Result<Json<List<Versioned<$record>>>, ApiError> {
-                let items = $service::list(caller.ctx(&state), &caller.actor).await?;
-                Ok(Json(List { items }))
-            }
-
-            pub async fn get(
-                State(state): State<AppState>,
-                AgentAuth(caller): AgentAuth,
-                Path((_, id)): Path<(String, u32)>,
-            ) -> Result<Json<Versioned<$record>>, ApiError> {
-                Ok(Json($service::get(caller.ctx(&state), &caller.actor, $id(id)).await?))
-            }
-
-            pub async fn create(
-                State(state): State<AppState>,
-                AgentAuth(caller): AgentAuth,
-                Json(new): Json<$new>,
-            ) -> Result<(StatusCode, Json<Versioned<$record>>), ApiError> {
-                let created = $service::create(caller.ctx(&state), &caller.actor, new).await?;
-                Ok((StatusCode::CREATED, Json(created)))
-            }
-
-            pub async fn update(
-                State(state): State<AppState>,
-                AgentAuth(caller): AgentAuth,
-                Path((_, id)): Path<(String, u32)>,
-                Json(changes): Json<$changes>,
-            ) -> Result<Json<Versioned<$record>>, ApiError> {
-                let updated =
-                    $service::update(caller.ctx(&state), &caller.actor, $id(id), changes).await?;
-                Ok(Json(updated))
-            }
-
-            $(
-            pub async fn $delete(
-                State(state): State<AppState>,
-                AgentAuth(caller): AgentAuth,
-                Path((_, id)): Path<(String, u32)>,
-            ) -> Result<StatusCode, ApiError> {
-                $service::delete(caller.ctx(&state), &caller.actor, $id(id)).await?;
-                Ok(StatusCode::NO_CONTENT)
-            }
-            )?
-        }
-    };
+impl<'de, K: Record> Deserialize<'de> for New<K> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut fields = serde_json::Map::<String, Value>::deserialize(deserializer)?;
+        fields.insert("id".into(), Value::from(0));
+        K::deserialize(Value::Object(fields))
+            .map(New)
+            .map_err(de::Error::custom)
+    }
 }
 
-kind_api!(
-    departments_api,
-    departments,
-    DepartmentId,
-    taquilla_core::domain::Department,
-    departments::NewDepartment,
-    departments::DepartmentChanges,
-    delete
-);
-kind_api!(
-    topics_api,
-    topics,
-    TopicId,
-    taquilla_core::domain::HelpTopic,
-    topics::NewTopic,
-    topics::TopicChanges,
-    delete
-);
-kind_api!(
-    teams_api,
-    teams,
-    TeamId,
-    taquilla_core::domain::Team,
-    teams::NewTeam,
-    teams::TeamChanges,
-    delete
-);
-kind_api!(
-    roles_api,
-    roles,
-    RoleId,
-    taquilla_core::domain::Role,
-    roles::NewRole,
-    roles::RoleChanges,
-    delete
-);
-kind_api!(
-    priorities_api,
-    priorities,
-    PriorityId,
-    taquilla_core::domain::Priority,
-    priorities::NewPriority,
-    priorities::PriorityChanges,
-    delete
-);
-kind_api!(
-    statuses_api,
-    statuses,
-    StatusId,
-    taquilla_core::domain::Status,
-    statuses::NewStatus,
-    statuses::StatusChanges
-);
+/// The object id in the path; one that is not a number names no object.
+fn object_id<I: ObjectId>(id: &str) -> Result<I, ApiError> {
+    id.parse()
+        .map(I::from_number)
+        .map_err(|_| ServiceError::NotFound(format!("{} {id}", <I::Record as Record>::WHAT)).into())
+}
+
+/// `GET .../{kind}`: every object of the kind.
+async fn list<K: Record>(
+    State(state): State<AppState>,
+    AgentAuth(caller): AgentAuth,
+) -> Result<Json<List<Versioned<K>>>, ApiError> {
+    let items = objects::list(caller.ctx(&state), &caller.actor).await?;
+    Ok(Json(List { items }))
+}
+
+/// `GET .../{kind}/{id}`.
+async fn read<K: Record>(
+    State(state): State<AppState>,
+    AgentAuth(caller): AgentAuth,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<Versioned<K>>, ApiError> {
+    let id: K::Id = object_id(&id)?;
+    Ok(Json(
+        objects::get(caller.ctx(&state), &caller.actor, id).await?,
+    ))
+}
+
+/// `POST .../{kind}`: `201` with the object at version 1.
+async fn create<K: Object>(
+    State(state): State<AppState>,
+    AgentAuth(caller): AgentAuth,
+    Body(New(object)): Body<New<K>>,
+) -> Result<(StatusCode, Json<Versioned<K>>), ApiError> {
+    let created = objects::create(caller.ctx(&state), &caller.actor, object).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// `PATCH .../{kind}/{id}`: the kind's changes and the version they were
+/// made from.
+async fn update<K: Object>(
+    State(state): State<AppState>,
+    AgentAuth(caller): AgentAuth,
+    Path((_, id)): Path<(String, String)>,
+    Body(changes): Body<K::Changes>,
+) -> Result<Json<Versioned<K>>, ApiError>
+where
+    K::Changes: DeserializeOwned,
+{
+    let id: K::Id = object_id(&id)?;
+    Ok(Json(
+        objects::update(caller.ctx(&state), &caller.actor, id, changes).await?,
+    ))
+}
+
+/// `DELETE .../{kind}/{id}`: `204`, or `409 conflict` naming what still
+/// refers to the object.
+async fn delete<K: Deletable>(
+    State(state): State<AppState>,
+    AgentAuth(caller): AgentAuth,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let id: K::Id = object_id(&id)?;
+    objects::delete(caller.ctx(&state), &caller.actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
 
 /// `GET /api/v1/{instance}`: the instance's settings.
 async fn instance_get(
     State(state): State<AppState>,
     AgentAuth(caller): AgentAuth,
-) -> Result<Json<Versioned<taquilla_core::domain::Instance>>, ApiError> {
+) -> Result<Json<Versioned<Instance>>, ApiError> {
     Ok(Json(
         instances::get(caller.ctx(&state), &caller.actor).await?,
     ))
 }
 
-/// `PATCH /api/v1/{instance}`: name, language, time zone, number format, online.
+/// `PATCH /api/v1/{instance}`: name, language, time zone, number format,
+/// online, lock duration.
 async fn instance_update(
     State(state): State<AppState>,
     AgentAuth(caller): AgentAuth,
-    Json(changes): Json<instances::InstanceChanges>,
-) -> Result<Json<Versioned<taquilla_core::domain::Instance>>, ApiError> {
+    Body(changes): Body<instances::InstanceChanges>,
+) -> Result<Json<Versioned<Instance>>, ApiError> {
     Ok(Json(
         instances::update(caller.ctx(&state), &caller.actor, changes).await?,
     ))
@@ -248,10 +489,11 @@ async fn agent_list(
 async fn agent_get(
     State(state): State<AppState>,
     AgentAuth(caller): AgentAuth,
-    Path((_, id)): Path<(String, u32)>,
+    Path((_, id)): Path<(String, String)>,
 ) -> Result<Json<Versioned<agents::AgentView>>, ApiError> {
+    let id = agent_id(&id)?;
     Ok(Json(
-        agents::get(caller.ctx(&state), &caller.actor, AgentId(id)).await?,
+        agents::get(caller.ctx(&state), &caller.actor, id).await?,
     ))
 }
 
@@ -260,7 +502,7 @@ async fn agent_get(
 async fn agent_create(
     State(state): State<AppState>,
     AgentAuth(caller): AgentAuth,
-    Json(new): Json<agents::NewAgent>,
+    Body(new): Body<agents::NewAgent>,
 ) -> Result<(StatusCode, Json<agents::WithPassword>), ApiError> {
     let created = agents::create(caller.ctx(&state), &caller.actor, new).await?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -271,11 +513,12 @@ async fn agent_create(
 async fn agent_update(
     State(state): State<AppState>,
     AgentAuth(caller): AgentAuth,
-    Path((_, id)): Path<(String, u32)>,
-    Json(changes): Json<agents::AgentChanges>,
+    Path((_, id)): Path<(String, String)>,
+    Body(changes): Body<agents::AgentChanges>,
 ) -> Result<Json<Versioned<agents::AgentView>>, ApiError> {
+    let id = agent_id(&id)?;
     Ok(Json(
-        agents::update(caller.ctx(&state), &caller.actor, AgentId(id), changes).await?,
+        agents::update(caller.ctx(&state), &caller.actor, id, changes).await?,
     ))
 }
 
@@ -284,9 +527,17 @@ async fn agent_update(
 async fn agent_reset_password(
     State(state): State<AppState>,
     AgentAuth(caller): AgentAuth,
-    Path((_, id)): Path<(String, u32)>,
+    Path((_, id)): Path<(String, String)>,
 ) -> Result<Json<agents::WithPassword>, ApiError> {
+    let id = agent_id(&id)?;
     Ok(Json(
-        agents::reset_password(caller.ctx(&state), &caller.actor, AgentId(id)).await?,
+        agents::reset_password(caller.ctx(&state), &caller.actor, id).await?,
     ))
+}
+
+/// The agent id in the path; one that is not a number names no agent.
+fn agent_id(id: &str) -> Result<AgentId, ApiError> {
+    id.parse()
+        .map(AgentId)
+        .map_err(|_| ServiceError::NotFound(format!("agent {id}")).into())
 }

@@ -1,13 +1,13 @@
 //! The OpenAPI 3 document of the JSON API, served at
 //! `GET /api/v1/openapi.json`.
 //!
-//! The ticket and task routes are described from [`tickets::ROUTES`] and
-//! [`tasks::ROUTES`], the tables that also register them, so they cannot
-//! drift apart; the configuration
-//! routes of [`admin`](super::admin) and the document itself are listed in
-//! [`OTHER_ROUTES`]. A test (`tests/it/api_v1.rs`) sends every method to
-//! every documented path of the real server and checks that exactly the
-//! documented ones are routed.
+//! The ticket, task and configuration routes are described from
+//! [`tickets::ROUTES`], [`tasks::ROUTES`] and [`admin::ROUTES`], the tables
+//! that also register them, so they cannot drift apart; the document itself
+//! is listed in [`OTHER_ROUTES`]. A test (`tests/it/api_v1.rs`) sends every
+//! method to every documented path of the real server and checks that
+//! exactly the documented ones are routed, and that the router has no
+//! `/api/v1` path the document lacks.
 
 mod schemas;
 
@@ -16,8 +16,8 @@ use std::sync::LazyLock;
 use axum::Json;
 use serde_json::{Map, Value, json};
 
-use super::tasks;
 use super::tickets::{self, ApiRoute};
+use super::{admin, tasks};
 
 /// A documented route: what [`ApiRoute`] says, without the handler.
 #[derive(Debug, Clone, Copy)]
@@ -64,8 +64,8 @@ const fn doc(
 /// The path of the document itself.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
-/// The configuration kinds of `routes::admin` with create/read/update and
-/// (all but statuses) delete: (path segment, schema name).
+/// The named configuration kinds of [`admin::ROUTES`]: (path segment, schema
+/// name of the record; its create body is `New{name}`).
 const KINDS: &[(&str, &str)] = &[
     ("departments", "Department"),
     ("topics", "HelpTopic"),
@@ -75,269 +75,17 @@ const KINDS: &[(&str, &str)] = &[
     ("statuses", "Status"),
 ];
 
-/// Every `/api/v1` route that is not in [`tickets::ROUTES`].
-pub const OTHER_ROUTES: &[DocRoute] = &[
-    doc("GET", OPENAPI_PATH, "This document", None, (200, None)),
-    doc(
-        "GET",
-        "/api/v1/{instance}",
-        "The instance's settings",
-        None,
-        (200, Some("Instance")),
-    ),
-    doc(
-        "PATCH",
-        "/api/v1/{instance}",
-        "Change the instance's settings (administrators)",
-        Some("Changes"),
-        (200, Some("Instance")),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/departments",
-        "Departments",
-        None,
-        (200, Some("DepartmentList")),
-    ),
-    doc(
-        "POST",
-        "/api/v1/{instance}/departments",
-        "Create a department",
-        Some("Department"),
-        (201, Some("Department")),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/departments/{id}",
-        "A department",
-        None,
-        (200, Some("Department")),
-    ),
-    doc(
-        "PATCH",
-        "/api/v1/{instance}/departments/{id}",
-        "Change a department",
-        Some("Changes"),
-        (200, Some("Department")),
-    ),
-    doc(
-        "DELETE",
-        "/api/v1/{instance}/departments/{id}",
-        "Delete a department",
-        None,
-        (204, None),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/topics",
-        "Help topics",
-        None,
-        (200, Some("HelpTopicList")),
-    ),
-    doc(
-        "POST",
-        "/api/v1/{instance}/topics",
-        "Create a help topic",
-        Some("HelpTopic"),
-        (201, Some("HelpTopic")),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/topics/{id}",
-        "A help topic",
-        None,
-        (200, Some("HelpTopic")),
-    ),
-    doc(
-        "PATCH",
-        "/api/v1/{instance}/topics/{id}",
-        "Change a help topic",
-        Some("Changes"),
-        (200, Some("HelpTopic")),
-    ),
-    doc(
-        "DELETE",
-        "/api/v1/{instance}/topics/{id}",
-        "Delete a help topic",
-        None,
-        (204, None),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/teams",
-        "Teams",
-        None,
-        (200, Some("TeamList")),
-    ),
-    doc(
-        "POST",
-        "/api/v1/{instance}/teams",
-        "Create a team",
-        Some("Team"),
-        (201, Some("Team")),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/teams/{id}",
-        "A team",
-        None,
-        (200, Some("Team")),
-    ),
-    doc(
-        "PATCH",
-        "/api/v1/{instance}/teams/{id}",
-        "Change a team",
-        Some("Changes"),
-        (200, Some("Team")),
-    ),
-    doc(
-        "DELETE",
-        "/api/v1/{instance}/teams/{id}",
-        "Delete a team",
-        None,
-        (204, None),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/roles",
-        "Roles",
-        None,
-        (200, Some("RoleList")),
-    ),
-    doc(
-        "POST",
-        "/api/v1/{instance}/roles",
-        "Create a role",
-        Some("Role"),
-        (201, Some("Role")),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/roles/{id}",
-        "A role",
-        None,
-        (200, Some("Role")),
-    ),
-    doc(
-        "PATCH",
-        "/api/v1/{instance}/roles/{id}",
-        "Change a role",
-        Some("Changes"),
-        (200, Some("Role")),
-    ),
-    doc(
-        "DELETE",
-        "/api/v1/{instance}/roles/{id}",
-        "Delete a role",
-        None,
-        (204, None),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/priorities",
-        "Priorities",
-        None,
-        (200, Some("PriorityList")),
-    ),
-    doc(
-        "POST",
-        "/api/v1/{instance}/priorities",
-        "Create a priority",
-        Some("Priority"),
-        (201, Some("Priority")),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/priorities/{id}",
-        "A priority",
-        None,
-        (200, Some("Priority")),
-    ),
-    doc(
-        "PATCH",
-        "/api/v1/{instance}/priorities/{id}",
-        "Change a priority",
-        Some("Changes"),
-        (200, Some("Priority")),
-    ),
-    doc(
-        "DELETE",
-        "/api/v1/{instance}/priorities/{id}",
-        "Delete a priority",
-        None,
-        (204, None),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/statuses",
-        "Ticket statuses",
-        None,
-        (200, Some("StatusList")),
-    ),
-    doc(
-        "POST",
-        "/api/v1/{instance}/statuses",
-        "Create a status",
-        Some("Status"),
-        (201, Some("Status")),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/statuses/{id}",
-        "A status",
-        None,
-        (200, Some("Status")),
-    ),
-    doc(
-        "PATCH",
-        "/api/v1/{instance}/statuses/{id}",
-        "Change a status",
-        Some("Changes"),
-        (200, Some("Status")),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/agents",
-        "Agents",
-        None,
-        (200, Some("AgentList")),
-    ),
-    doc(
-        "POST",
-        "/api/v1/{instance}/agents",
-        "Create an agent; answers its password once",
-        Some("NewAgent"),
-        (201, Some("AgentWithPassword")),
-    ),
-    doc(
-        "GET",
-        "/api/v1/{instance}/agents/{id}",
-        "An agent",
-        None,
-        (200, Some("Agent")),
-    ),
-    doc(
-        "PATCH",
-        "/api/v1/{instance}/agents/{id}",
-        "Change, (de)activate or send an agent on vacation",
-        Some("Changes"),
-        (200, Some("Agent")),
-    ),
-    doc(
-        "POST",
-        "/api/v1/{instance}/agents/{id}/reset-password",
-        "A new generated password, shown once",
-        None,
-        (200, Some("AgentWithPassword")),
-    ),
-];
+/// Every `/api/v1` route that is in none of the routing tables.
+pub const OTHER_ROUTES: &[DocRoute] =
+    &[doc("GET", OPENAPI_PATH, "This document", None, (200, None))];
 
-/// Every documented route: the ticket table and the others.
+/// Every documented route: the routing tables' and the others.
 #[must_use]
 pub fn routes() -> Vec<DocRoute> {
     tickets::ROUTES
         .iter()
         .chain(tasks::ROUTES)
+        .chain(admin::ROUTES)
         .map(DocRoute::from)
         .chain(OTHER_ROUTES.iter().copied())
         .collect()

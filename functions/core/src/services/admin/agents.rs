@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::objects::set;
 use super::records::{self, Versioned};
 use super::{access, ids, validate};
 use crate::domain::{Agent, AgentId, DepartmentId, RoleId, TeamId};
@@ -218,30 +219,14 @@ pub async fn update(
     let current: Versioned<Agent> = records::load(&ctx, KIND, id.0, "agent").await?;
     records::check_version(&what, current.version, changes.version)?;
     let mut agent = current.record.clone();
-    if let Some(v) = changes.name {
-        agent.name = v;
-    }
-    if let Some(v) = changes.email {
-        agent.email = v;
-    }
-    if let Some(v) = changes.department {
-        agent.department = v;
-    }
-    if let Some(v) = changes.role {
-        agent.role = v;
-    }
-    if let Some(v) = changes.admin {
-        agent.admin = v;
-    }
-    if let Some(v) = changes.access {
-        agent.access = v;
-    }
-    if let Some(v) = changes.active {
-        agent.active = v;
-    }
-    if let Some(v) = changes.on_vacation {
-        agent.on_vacation = v;
-    }
+    set(&mut agent.name, changes.name);
+    set(&mut agent.email, changes.email);
+    set(&mut agent.department, changes.department);
+    set(&mut agent.role, changes.role);
+    set(&mut agent.admin, changes.admin);
+    set(&mut agent.access, changes.access);
+    set(&mut agent.active, changes.active);
+    set(&mut agent.on_vacation, changes.on_vacation);
     if !agent.admin || !agent.active {
         not_self(actor, id)?;
     }
@@ -298,7 +283,7 @@ pub async fn set_active(
     if !active {
         not_self(actor, id)?;
     }
-    set(&ctx, id, "active", active.into()).await
+    set_attr(&ctx, id, "active", active.into()).await
 }
 
 /// Sends an agent on vacation or back (agents away get no automatic assignments).
@@ -309,7 +294,7 @@ pub async fn set_vacation(
     on_vacation: bool,
 ) -> Result<Versioned<AgentView>, ServiceError> {
     access::require_admin(&ctx, actor).await?;
-    set(&ctx, id, "on_vacation", on_vacation.into()).await
+    set_attr(&ctx, id, "on_vacation", on_vacation.into()).await
 }
 
 /// Gives an agent a new generated password, returned once.
@@ -321,13 +306,13 @@ pub async fn reset_password(
     access::require_admin(&ctx, actor).await?;
     let password = password::generate(PASSWORD_CHARS)?;
     let hash = password::hash(&password)?;
-    let agent = set(&ctx, id, "password_hash", hash.into()).await?;
+    let agent = set_attr(&ctx, id, "password_hash", hash.into()).await?;
     Ok(WithPassword { agent, password })
 }
 
 /// Sets one attribute of an existing agent, bumping its version. Such
 /// single-field changes do not conflict with each other.
-async fn set(
+async fn set_attr(
     ctx: &Ctx<'_>,
     id: AgentId,
     attr: &str,

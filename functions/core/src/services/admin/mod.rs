@@ -1,11 +1,18 @@
 //! What an administrator configures: the instance's settings, departments,
 //! help topics, agents, teams, roles, statuses and priorities.
 //!
-//! One module per kind, each with `create`, `get`, `list`, `update` and,
-//! where it makes sense, `delete` (or `set_active` for agents). Every write
-//! needs an administrator of the instance ([`access::require_admin`]); the
-//! read-only lists of departments, topics, statuses, priorities and teams are
-//! open to any active agent of the instance ([`access::require_member`]).
+//! Departments, help topics, teams, roles, statuses and priorities are named
+//! objects with one life, written once in [`objects`] (list, get, create,
+//! update and, but for statuses, delete); each kind's module holds what is
+//! its own (its changes, its rules, what stops its deletion). Their names
+//! are unique per kind through claim items ([`names`]). Agents ([`agents`]:
+//! a generated password, an e-mail claim, deactivated rather than deleted)
+//! and the instance's settings ([`instances`]) have modules of their own.
+//!
+//! Every write needs an administrator of the instance
+//! ([`access::require_admin`]); departments, topics, teams, statuses and
+//! priorities may be read by any active agent of the instance
+//! ([`access::require_member`]).
 //!
 //! Objects are stored one item each under [`crate::keys::object`], with a
 //! `version` attribute beside the record's fields: an update names the
@@ -17,6 +24,8 @@ pub mod agents;
 pub mod departments;
 pub mod ids;
 pub mod instances;
+pub mod names;
+pub mod objects;
 pub mod priorities;
 pub mod records;
 pub mod roles;

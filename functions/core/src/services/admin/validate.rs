@@ -28,25 +28,6 @@ pub fn name(field: &str, value: &str) -> Result<String, ServiceError> {
     Ok(value.to_owned())
 }
 
-/// Refuses `name` if another object (not `own`) of the kind already has it,
-/// ignoring case. `existing` lists the kind's objects as (id, name).
-pub fn unique_name<'a>(
-    name: &str,
-    own: Option<u32>,
-    existing: impl IntoIterator<Item = (u32, &'a str)>,
-) -> Result<(), ServiceError> {
-    let lower = name.to_lowercase();
-    for (id, other) in existing {
-        if Some(id) != own && other.to_lowercase() == lower {
-            return Err(invalid(
-                "name",
-                format!("{name:?} is already the name of another one (id {id})"),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// The lower-cased address, if it looks like one: a local part, one `@`, a
 /// domain with a dot, no spaces, at most 254 characters.
 pub fn email(field: &str, value: &str) -> Result<String, ServiceError> {
@@ -113,14 +94,6 @@ mod tests {
         assert_eq!(name("name", "  IT  ").unwrap(), "IT");
         assert!(name("name", "   ").is_err());
         assert!(name("name", &"x".repeat(121)).is_err());
-    }
-
-    #[test]
-    fn names_are_unique_ignoring_case_except_for_the_object_itself() {
-        let existing = [(1, "IT"), (2, "Office")];
-        assert!(unique_name("it", None, existing).is_err());
-        assert!(unique_name("it", Some(1), existing).is_ok());
-        assert!(unique_name("Labs", None, existing).is_ok());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The schemas of the OpenAPI document: bodies, answers and the error.
 
 use serde_json::{Map, Value, json};
+use taquilla_core::domain::Permission;
 
 fn r(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
@@ -278,12 +279,85 @@ fn ticket_schemas() -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// The create bodies of the named configuration kinds: the record's fields
+/// without its id (the service assigns it).
+fn new_object_schemas() -> Vec<(&'static str, Value)> {
+    let string = json!({"type": "string"});
+    let opt_int = json!({"type": "integer", "nullable": true});
+    let opt_string = json!({"type": "string", "nullable": true});
+    let ids = json!({"type": "array", "items": {"type": "integer"}});
+    let permissions: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+    let name = json!({"type": "string", "minLength": 1, "maxLength": 120, "description": "Unique in the kind, ignoring case and runs of white space"});
+    vec![
+        (
+            "NewDepartment",
+            object(
+                &["name"],
+                json!({
+                    "name": name, "email": opt_string, "parent": opt_int,
+                    "manager": opt_int, "sla": opt_int,
+                    "members_only": {"type": "boolean", "default": false},
+                    "assignment": {"type": "string", "enum": ["manual", "round_robin"], "default": "manual"},
+                }),
+            ),
+        ),
+        (
+            "NewHelpTopic",
+            object(
+                &["name", "department"],
+                json!({
+                    "name": name, "department": {"type": "integer"},
+                    "public": {"type": "boolean", "default": true},
+                    "parent": opt_int, "priority": opt_int, "sla": opt_int,
+                    "auto_assign": {
+                        "type": "object", "nullable": true, "required": ["kind", "id"],
+                        "properties": {"kind": {"type": "string", "enum": ["agent", "team"]}, "id": {"type": "integer"}},
+                    },
+                    "auto_response": {"type": "boolean", "default": true},
+                    "number_format": opt_string,
+                    "forms": ids,
+                    "default_collaborators": {"type": "array", "items": string},
+                }),
+            ),
+        ),
+        (
+            "NewTeam",
+            object(
+                &["name"],
+                json!({"name": name, "lead": opt_int, "members": ids}),
+            ),
+        ),
+        (
+            "NewRole",
+            object(
+                &["name"],
+                json!({"name": name, "permissions": {"type": "array", "items": {"type": "string", "enum": permissions}}}),
+            ),
+        ),
+        (
+            "NewStatus",
+            object(
+                &["name", "state"],
+                json!({"name": name, "state": {"type": "string", "enum": ["open", "closed", "archived", "deleted"]}}),
+            ),
+        ),
+        (
+            "NewPriority",
+            object(
+                &["name", "urgency"],
+                json!({"name": name, "urgency": {"type": "integer", "minimum": 1, "maximum": 10, "description": "1 is the most urgent"}}),
+            ),
+        ),
+    ]
+}
+
 /// Every schema: the ticket API's, and the configuration kinds' (`kinds`:
-/// path segment and schema name), described loosely as objects with an id
-/// and a version.
+/// path segment and schema name), whose records are described loosely as
+/// objects with an id and a version, and whose create bodies in full.
 pub fn schemas(kinds: &[(&str, &str)]) -> Value {
     let mut out: Map<String, Value> = ticket_schemas()
         .into_iter()
+        .chain(new_object_schemas())
         .map(|(name, schema)| (name.to_owned(), schema))
         .collect();
     let record = |what: &str| {
