@@ -293,6 +293,7 @@ impl App {
             topics: vec![("General".into(), 0, true)],
             admin_name: "Other Admin".into(),
             admin_email: "boss@other.test".into(),
+            mail: taquilla_core::domain::MailSettings::default(),
         };
         provision::provision(store.as_ref(), clock.as_ref(), &other)
             .await

@@ -54,6 +54,7 @@ fn other_blueprint() -> Blueprint {
         id: InstanceId::parse(OTHER).unwrap(),
         name: "Other Unit".into(),
         admin_email: "admin@other.taquilla.test".into(),
+        mail: taquilla_core::domain::MailSettings::default(),
         ..provision::demo_blueprint()
     }
 }

@@ -42,6 +42,49 @@ pub enum Command {
     Token(TokenArgs),
     /// List and show tickets.
     Ticket(TicketArgs),
+    /// Receive one message from standard input (a Postfix or Exim pipe
+    /// target). Exits 0 when the message is safe with us, 75 on a
+    /// temporary failure (the mail server retries), 67 for an unknown
+    /// instance and 65 for a message refused for good.
+    Pipe(PipeArgs),
+    /// Mail kept for review: list it, process it again.
+    Mail(MailArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PipeArgs {
+    /// The instance the message is for.
+    #[arg(long)]
+    pub instance: String,
+    /// An envelope recipient (the mail server's RCPT TO, e.g. Postfix's
+    /// `${recipient}`); repeat for several.
+    #[arg(long = "recipient")]
+    pub recipients: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MailArgs {
+    #[command(subcommand)]
+    pub command: MailCommand,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum MailCommand {
+    /// List the messages kept for review.
+    Kept {
+        #[arg(long)]
+        instance: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Process kept messages again: one by its id, or all of them.
+    Replay {
+        #[arg(long)]
+        instance: String,
+        /// The id `taquilla mail kept` shows; every kept message without it.
+        id: Option<String>,
+    },
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -18,6 +18,15 @@ use crate::args::{Cli, Command};
 /// Exit status for a configuration error (sysexits' `EX_CONFIG`).
 const EXIT_CONFIG: u8 = 78;
 
+/// A command's failure with the exit status it must end with (a mail
+/// server reads `pipe`'s: 75 retries, 65 and 67 bounce).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
 /// Runs the command line of this process.
 #[must_use]
 pub fn main() -> ExitCode {
@@ -36,7 +45,9 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<ConfigError>().is_some() {
+            if let Some(exit) = e.downcast_ref::<Exit>() {
+                ExitCode::from(exit.code)
+            } else if e.downcast_ref::<ConfigError>().is_some() {
                 ExitCode::from(EXIT_CONFIG)
             } else {
                 ExitCode::FAILURE
@@ -51,6 +62,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init(_) => None,
         Command::Instance(_) | Command::Agent(_) => None,
         Command::Apikey(_) | Command::Token(_) | Command::Ticket(_) => None,
+        Command::Pipe(_) | Command::Mail(_) => None,
     };
     let (settings, unknown) = settings::load(&cli.config, serve_args)?;
     init_logging(settings.log_format);
@@ -65,6 +77,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Apikey(args) => commands::apikey::run(settings, args).await,
         Command::Token(args) => commands::token::run(settings, args).await,
         Command::Ticket(args) => commands::ticket::run(settings, args).await,
+        Command::Pipe(args) => commands::pipe::run(settings, args).await,
+        Command::Mail(args) => commands::mail::run(settings, args).await,
     }
 }
 

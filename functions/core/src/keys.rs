@@ -24,6 +24,8 @@
 //! | API key of an instance (listing) | `I#{instance}` | `APIKEY#{key id}` |
 //! | task | `I#{instance}#K#{task}` | `TASK` |
 //! | task thread entry | `I#{instance}#K#{task}` | `E#{created_ms:013}#{entry}` |
+//! | mail message received or sent (by Message-ID or content hash) | `I#{instance}#MSG#{sha256}` | `MSG` |
+//! | mail kept for review (could not be processed) | `I#{instance}#MAILKEPT` | `{received_ms:013}#{id}` |
 //!
 //! Ticket queues are the GSIs; every ticket item carries the keys of the
 //! queues it is in (an absent key takes it out: the indexes are sparse):
@@ -310,6 +312,40 @@ pub mod queue {
     #[must_use]
     pub fn at(ms: i64, ticket: &TicketId) -> String {
         format!("{ms:013}#{ticket}")
+    }
+}
+
+/// Keys of the mail channel.
+pub mod mail {
+    use sha2::{Digest, Sha256};
+
+    use super::instance_pk;
+    use crate::domain::InstanceId;
+    use crate::store::Key;
+
+    /// A mail message the instance received or sent, by its Message-ID
+    /// (without angle brackets) or, for a message without one, its content
+    /// hash. Ids are hashed: they may be long and hold any printable
+    /// character, and compare exactly (RFC 5322 ids are case-sensitive).
+    #[must_use]
+    pub fn message(instance: &InstanceId, id: &str) -> Key {
+        let digest = Sha256::digest(id.trim().trim_start_matches('<').trim_end_matches('>'));
+        Key::new(
+            format!("{}#MSG#{}", instance_pk(instance), hex::encode(digest)),
+            "MSG",
+        )
+    }
+
+    /// The partition listing the mail kept for review.
+    #[must_use]
+    pub fn kept_pk(instance: &InstanceId) -> String {
+        format!("{}#MAILKEPT", instance_pk(instance))
+    }
+
+    /// One message kept for review, ordered by arrival.
+    #[must_use]
+    pub fn kept(instance: &InstanceId, received_ms: i64, id: &str) -> Key {
+        Key::new(kept_pk(instance), format!("{received_ms:013}#{id}"))
     }
 }
 

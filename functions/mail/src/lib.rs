@@ -10,4 +10,5 @@
 
 pub mod inbound;
 pub mod outbound;
+pub mod pipeline;
 pub mod reply_token;

@@ -87,6 +87,7 @@ impl ApiError {
             }
             ApiError::Service(e @ ServiceError::NotFound(_)) => (StatusCode::NOT_FOUND, e.code()),
             ApiError::Service(e @ ServiceError::Conflict(_)) => (StatusCode::CONFLICT, e.code()),
+            ApiError::Service(e @ ServiceError::Duplicate(_)) => (StatusCode::CONFLICT, e.code()),
             ApiError::Service(e @ ServiceError::Forbidden(_)) => (StatusCode::FORBIDDEN, e.code()),
             ApiError::Service(e @ ServiceError::Locked { .. }) => (StatusCode::CONFLICT, e.code()),
             ApiError::Service(e @ ServiceError::Invalid { .. }) => {

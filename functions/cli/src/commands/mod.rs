@@ -4,6 +4,8 @@ pub mod agent;
 pub mod apikey;
 pub mod init;
 pub mod instance;
+pub mod mail;
+pub mod pipe;
 pub mod serve;
 pub mod ticket;
 pub mod token;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::InstanceId;
+use super::{InstanceId, MailSettings};
 
 /// The languages Taquilla speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +30,9 @@ pub struct Instance {
     /// How long an agent's collision lock on a ticket lasts unless renewed.
     #[serde(default = "default_lock_seconds")]
     pub lock_seconds: u32,
+    /// How the instance receives mail.
+    #[serde(default)]
+    pub mail: MailSettings,
     /// Epoch milliseconds.
     pub created_at: i64,
 }

@@ -4,6 +4,7 @@ pub mod agent;
 pub mod change;
 pub mod ids;
 pub mod instance;
+pub mod mail_settings;
 pub mod number;
 pub mod organisation_unit;
 pub mod people;
@@ -18,6 +19,7 @@ pub use ids::{
     TeamId, TicketId, TopicId, UserId,
 };
 pub use instance::{Instance, Language};
+pub use mail_settings::{MailSettings, VerdictPolicy};
 pub use organisation_unit::{AssignmentMode, AutoAssign, Department, HelpTopic};
 pub use people::{Organisation, Team, User};
 pub use role::{Permission, Role};

@@ -5,6 +5,7 @@ pub mod agents_access;
 pub mod apikeys;
 pub mod context;
 pub mod directory;
+pub mod messages;
 pub mod organisations;
 pub mod osticket;
 pub mod provision;
@@ -43,6 +44,9 @@ pub enum ServiceError {
     Locked { holder: String, until_ms: i64 },
     #[error("{0} already exists")]
     Conflict(String),
+    /// A received mail message was processed before (delivered twice).
+    #[error("duplicate: {0}")]
+    Duplicate(String),
     #[error("invalid {field}: {message}")]
     Invalid { field: String, message: String },
     #[error(transparent)]
@@ -62,6 +66,7 @@ impl ServiceError {
             ServiceError::Forbidden(_) => "forbidden",
             ServiceError::Locked { .. } => "ticket_locked",
             ServiceError::Conflict(_) => "conflict",
+            ServiceError::Duplicate(_) => "duplicate_message",
             ServiceError::Invalid { .. } => "invalid_field",
             ServiceError::Password(_) => "internal",
             ServiceError::Unauthorized { code, .. } => code,

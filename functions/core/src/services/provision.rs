@@ -9,9 +9,10 @@ use super::ServiceError;
 use super::admin::names;
 use super::admin::objects::{ObjectId as _, Record};
 use crate::clock::Clock;
+use crate::domain::mail_settings::Mailbox;
 use crate::domain::{
     Agent, AgentId, Department, DepartmentId, HelpTopic, Instance, InstanceId, Language,
-    Permission, Priority, PriorityId, Role, RoleId, State, Status, StatusId, TopicId,
+    MailSettings, Permission, Priority, PriorityId, Role, RoleId, State, Status, StatusId, TopicId,
 };
 use crate::keys;
 use crate::password;
@@ -32,6 +33,8 @@ pub struct Blueprint {
     /// The first admin agent: name and e-mail; the password is generated.
     pub admin_name: String,
     pub admin_email: String,
+    /// Receiving addresses and the rest of the mail settings.
+    pub mail: MailSettings,
 }
 
 /// What provisioning returns: the only time the admin's password is known in clear.
@@ -59,6 +62,23 @@ pub fn demo_blueprint() -> Blueprint {
         ],
         admin_name: "Demo Admin".into(),
         admin_email: "admin@demo.taquilla.test".into(),
+        mail: MailSettings {
+            mailboxes: vec![
+                Mailbox {
+                    address: "support@demo.taquilla.test".into(),
+                    department: DepartmentId(1),
+                    topic: None,
+                    priority: None,
+                },
+                Mailbox {
+                    address: "academic@demo.taquilla.test".into(),
+                    department: DepartmentId(2),
+                    topic: None,
+                    priority: None,
+                },
+            ],
+            ..MailSettings::default()
+        },
     }
 }
 
@@ -174,6 +194,7 @@ pub async fn provision(
         ticket_number_format: blueprint.ticket_number_format.clone(),
         online: true,
         lock_seconds: crate::domain::instance::DEFAULT_LOCK_SECONDS,
+        mail: blueprint.mail.clone(),
         created_at: clock.now_ms(),
     };
     let mut ops = vec![

@@ -85,6 +85,7 @@ pub async fn create(
         topics: vec![(FIRST_TOPIC.into(), 0, true)],
         admin_name: validate::name("admin_name", &new.admin_name)?,
         admin_email: validate::email("admin_email", &new.admin_email)?,
+        mail: crate::domain::MailSettings::default(),
     };
     provision::provision(store, clock, &blueprint).await
 }

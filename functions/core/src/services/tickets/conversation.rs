@@ -24,7 +24,9 @@ use crate::domain::{
     Author, Entry, EntryId, EntryKind, Permission, State, Status, StatusId, Ticket, TicketId,
 };
 use crate::sanitize::Body;
+use crate::services::messages::{self, MESSAGE_ID, MailRef};
 use crate::services::{Actor, Ctx, ServiceError};
+use crate::store::StoreError;
 
 /// The entry attribute (in `data`) naming the ticket an entry was addressed
 /// to, when it landed in the ticket that one was merged into.
@@ -55,6 +57,14 @@ pub struct NewNote {
     pub attachments: Vec<NewAttachment>,
 }
 
+/// One entry of the conversation, as a received mail message becomes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailEntry {
+    Message(NewMessage),
+    Response(NewResponse),
+    Note(NewNote),
+}
+
 /// Who writes, as recorded on the entry.
 fn author_of(actor: &Actor, ticket: &Ticket) -> Author {
     match actor {
@@ -66,19 +76,38 @@ fn author_of(actor: &Actor, ticket: &Ticket) -> Author {
     }
 }
 
+/// Who writes an agents' entry (response, note): the system writes under
+/// its own name, not the user's.
+fn agent_author(actor: &Actor, author: Author) -> Author {
+    match actor {
+        Actor::System(name) => Author::System(name.clone()),
+        _ => author,
+    }
+}
+
 /// Stores the files, then applies `edit` to a fresh read of the ticket and
 /// saves it with the entry (and any events `edit` returns), retrying on a
 /// lost race. Returns the ticket as saved.
+///
+/// With `mail`, the message is claimed in the same transaction, so a second
+/// delivery of it is [`ServiceError::Duplicate`] and writes nothing.
 async fn write<F>(
     ctx: &Ctx<'_>,
     ticket: Ticket,
     mut entry: Entry,
     files: Vec<NewAttachment>,
+    mail: Option<&MailRef>,
     mut edit: F,
 ) -> Result<Ticket, ServiceError>
 where
     F: FnMut(&mut Ticket, i64) -> Result<Vec<Entry>, ServiceError>,
 {
+    if let Some(mail) = mail {
+        messages::refuse_seen(ctx, mail).await?;
+        if let Some(id) = &mail.message_id {
+            entry.data.insert(MESSAGE_ID.to_owned(), id.clone());
+        }
+    }
     entry.attachments = attachments::put_all(ctx, &ticket.id, &entry.id, files).await?;
     let mut current = ticket;
     for _ in 0..SAVE_ATTEMPTS {
@@ -92,10 +121,21 @@ where
         for event in &events {
             ops.push(store::append_entry_op(ctx, &next, event)?);
         }
+        if let Some(mail) = mail {
+            ops.push(messages::claim_op(ctx, mail, &next.id, &entry.id)?);
+        }
         match store::save(ctx, old_version, &next, ops).await {
             Ok(()) => {
                 next.version = store::next_version(old_version);
                 return Ok(next);
+            }
+            // Only the claim can fail among the new entries' puts: the
+            // same message was written meanwhile.
+            Err(ServiceError::Store(StoreError::TransactionCanceled { .. })) if mail.is_some() => {
+                if let Some(mail) = mail {
+                    messages::refuse_seen(ctx, mail).await?;
+                }
+                current = store::load(ctx, &current.id).await?;
             }
             Err(ServiceError::Conflict(_)) => {
                 current = store::load(ctx, &current.id).await?;
@@ -167,6 +207,34 @@ pub async fn reply(
     id: &TicketId,
     message: NewMessage,
 ) -> Result<Ticket, ServiceError> {
+    reply_with(ctx, actor, id, message, None).await
+}
+
+/// A received mail message becoming an entry of ticket `id` (or of the
+/// ticket it was merged into), as [`reply`], [`respond`] or [`note`] would
+/// write it, with the message claimed in the same transaction: a second
+/// delivery is [`ServiceError::Duplicate`] and changes nothing.
+pub async fn from_mail(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: &TicketId,
+    entry: MailEntry,
+    mail: &MailRef,
+) -> Result<Ticket, ServiceError> {
+    match entry {
+        MailEntry::Message(message) => reply_with(ctx, actor, id, message, Some(mail)).await,
+        MailEntry::Response(response) => respond_with(ctx, actor, id, response, Some(mail)).await,
+        MailEntry::Note(note) => note_with(ctx, actor, id, note, Some(mail)).await,
+    }
+}
+
+async fn reply_with(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: &TicketId,
+    message: NewMessage,
+    mail: Option<&MailRef>,
+) -> Result<Ticket, ServiceError> {
     let body = check_body(&message.body)?;
     attachments::check(&message.attachments)?;
     let (ticket, author, redirected_from) = landing(ctx, actor, id).await?;
@@ -187,7 +255,7 @@ pub async fn reply(
         }
     };
     let entry = new_entry(EntryKind::Message, author.clone(), body, redirected_from);
-    write(ctx, ticket, entry, message.attachments, |t, now| {
+    write(ctx, ticket, entry, message.attachments, mail, |t, now| {
         t.last_message_at = Some(now);
         t.answered = false;
         let mut events = Vec::new();
@@ -213,6 +281,16 @@ pub async fn respond(
     id: &TicketId,
     response: NewResponse,
 ) -> Result<Ticket, ServiceError> {
+    respond_with(ctx, actor, id, response, None).await
+}
+
+async fn respond_with(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: &TicketId,
+    response: NewResponse,
+    mail: Option<&MailRef>,
+) -> Result<Ticket, ServiceError> {
     let body = check_body(&response.body)?;
     attachments::check(&response.attachments)?;
     let (ticket, author, redirected_from) = landing(ctx, actor, id).await?;
@@ -227,8 +305,9 @@ pub async fn respond(
         Some(id) => Some(config::existing(ctx, StatusId::KIND, id.0, "status").await?),
         None => None,
     };
+    let author = agent_author(actor, author);
     let entry = new_entry(EntryKind::Response, author.clone(), body, redirected_from);
-    write(ctx, ticket, entry, response.attachments, |t, now| {
+    write(ctx, ticket, entry, response.attachments, mail, |t, now| {
         t.answered = true;
         t.last_response_at = Some(now);
         Ok(status
@@ -248,6 +327,16 @@ pub async fn note(
     id: &TicketId,
     note: NewNote,
 ) -> Result<Ticket, ServiceError> {
+    note_with(ctx, actor, id, note, None).await
+}
+
+async fn note_with(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: &TicketId,
+    note: NewNote,
+    mail: Option<&MailRef>,
+) -> Result<Ticket, ServiceError> {
     let body = check_body(&note.body)?;
     attachments::check(&note.attachments)?;
     let (ticket, author, redirected_from) = landing(ctx, actor, id).await?;
@@ -257,6 +346,14 @@ pub async fn note(
         ));
     }
     actor.require(Permission::TicketNote, ticket.department)?;
-    let entry = new_entry(EntryKind::Note, author, body, redirected_from);
-    write(ctx, ticket, entry, note.attachments, |_, _| Ok(Vec::new())).await
+    let entry = new_entry(
+        EntryKind::Note,
+        agent_author(actor, author),
+        body,
+        redirected_from,
+    );
+    write(ctx, ticket, entry, note.attachments, mail, |_, _| {
+        Ok(Vec::new())
+    })
+    .await
 }

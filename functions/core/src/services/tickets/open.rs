@@ -18,6 +18,7 @@ use crate::domain::{
 };
 use crate::keys;
 use crate::sanitize::Body;
+use crate::services::messages::{self, MESSAGE_ID, MailRef};
 use crate::services::{Actor, Ctx, ServiceError, directory, organisations, users};
 use crate::store::{Condition, Item, StoreError, WriteOp};
 
@@ -235,6 +236,27 @@ fn opening_data(actor: &Actor, ip: Option<&String>) -> BTreeMap<String, String> 
 
 /// Opens a ticket; see the module docs. Returns the ticket as stored.
 pub async fn open(ctx: &Ctx<'_>, actor: &Actor, input: OpenTicket) -> Result<Ticket, ServiceError> {
+    open_with(ctx, actor, input, None).await
+}
+
+/// Opens a ticket from a received mail message, claimed in the same
+/// transaction: a second delivery is [`ServiceError::Duplicate`] and opens
+/// nothing.
+pub async fn open_from_mail(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    input: OpenTicket,
+    mail: &MailRef,
+) -> Result<Ticket, ServiceError> {
+    open_with(ctx, actor, input, Some(mail)).await
+}
+
+async fn open_with(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    input: OpenTicket,
+    mail: Option<&MailRef>,
+) -> Result<Ticket, ServiceError> {
     // Everything checked first: a refused ticket writes nothing.
     let subject = check_subject(&input.subject)?;
     let (body_html, body_text) = check_body(&input.body)?;
@@ -250,6 +272,9 @@ pub async fn open(ctx: &Ctx<'_>, actor: &Actor, input: OpenTicket) -> Result<Tic
     }
     let route = route(ctx, &input).await?;
     authorise(actor, route.department.id)?;
+    if let Some(mail) = mail {
+        messages::refuse_seen(ctx, mail).await?;
+    }
     let user = match actor {
         Actor::User(id) => users::get(ctx, id).await?,
         _ => users::find_or_create(ctx, &input.name, &input.email).await?,
@@ -262,6 +287,10 @@ pub async fn open(ctx: &Ctx<'_>, actor: &Actor, input: OpenTicket) -> Result<Tic
     let entry_id = EntryId::generate();
     let files = attachments::put_all(ctx, &ticket_id, &entry_id, input.attachments).await?;
     let now = ctx.clock.now_ms();
+    let mut data = opening_data(actor, input.ip.as_ref());
+    if let Some(id) = mail.and_then(|m| m.message_id.as_ref()) {
+        data.insert(MESSAGE_ID.to_owned(), id.clone());
+    }
     let entry = Entry {
         id: entry_id,
         kind: EntryKind::Message,
@@ -270,7 +299,7 @@ pub async fn open(ctx: &Ctx<'_>, actor: &Actor, input: OpenTicket) -> Result<Tic
         body_text,
         attachments: files,
         event: None,
-        data: opening_data(actor, input.ip.as_ref()),
+        data,
         created_at: now,
     };
     let topic = route.topic.as_ref();
@@ -324,10 +353,28 @@ pub async fn open(ctx: &Ctx<'_>, actor: &Actor, input: OpenTicket) -> Result<Tic
         if let Some(event) = &assigned {
             ops.push(store::append_entry_op(ctx, &ticket, event)?);
         }
+        let claim = match mail {
+            Some(mail) => {
+                ops.push(messages::claim_op(ctx, mail, &ticket.id, &entry.id)?);
+                Some((ops.len() - 1, mail))
+            }
+            None => None,
+        };
         match ctx.store.transact(ops).await {
             Ok(()) => {
                 tracing::info!(instance = %ctx.instance, number = %ticket.number, "ticket opened");
                 return Ok(ticket);
+            }
+            // The same message was processed meanwhile.
+            Err(StoreError::TransactionCanceled { failed })
+                if claim.is_some_and(|(index, _)| failed.contains(&index)) =>
+            {
+                if let Some((_, mail)) = claim {
+                    messages::refuse_seen(ctx, mail).await?;
+                }
+                return Err(ServiceError::Duplicate(
+                    "the message was processed meanwhile".into(),
+                ));
             }
             // The number is taken: draw another.
             Err(StoreError::TransactionCanceled { failed }) if failed == [2] => {}

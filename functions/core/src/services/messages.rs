@@ -1,0 +1,109 @@
+//! The mail messages a ticket's thread knows: every message received into
+//! it and every message sent from it, by Message-ID.
+//!
+//! Two jobs share one item per message ([`keys::mail::message`]):
+//!
+//! - **Idempotency.** SES and Lambda deliver at least once. A message
+//!   received into a thread is claimed, on condition that no claim exists,
+//!   in the same transaction as the ticket or entry it becomes; a second
+//!   delivery fails that condition and changes nothing
+//!   ([`ServiceError::Duplicate`]).
+//! - **Threading.** A reply's In-Reply-To and References name messages we
+//!   received or sent; each is looked up here. Sent messages are recorded
+//!   under the id the mailer reports, which for SES is the id SES assigned,
+//!   not the one we set.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{EntryId, TicketId};
+use crate::keys;
+use crate::services::{Ctx, ServiceError};
+use crate::store::{Condition, WriteOp, codec};
+
+/// A received message as the ticket services take it: the key it is
+/// claimed under (its Message-ID, or its content hash when it has none)
+/// and its Message-ID, recorded on the entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailRef {
+    pub dedupe_key: String,
+    pub message_id: Option<String>,
+}
+
+/// Whether a message came in or went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+/// Where a message is in the threads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    pub ticket: TicketId,
+    pub entry: EntryId,
+    pub direction: Direction,
+}
+
+/// The entry attribute (in `data`) holding a received message's Message-ID.
+pub const MESSAGE_ID: &str = "message_id";
+
+/// Where the message `id` (a Message-ID or dedupe key) is, if known.
+pub async fn find(ctx: &Ctx<'_>, id: &str) -> Result<Option<MessageRecord>, ServiceError> {
+    match ctx
+        .store
+        .get(&keys::mail::message(ctx.instance, id))
+        .await?
+    {
+        Some(item) => Ok(Some(codec::decode(&item)?)),
+        None => Ok(None),
+    }
+}
+
+/// The claim of a received message, to write with the ticket or entry it
+/// becomes; fails its condition when the message was processed before.
+pub(crate) fn claim_op(
+    ctx: &Ctx<'_>,
+    mail: &MailRef,
+    ticket: &TicketId,
+    entry: &EntryId,
+) -> Result<WriteOp, ServiceError> {
+    let record = MessageRecord {
+        ticket: ticket.clone(),
+        entry: entry.clone(),
+        direction: Direction::In,
+    };
+    Ok(WriteOp::Put {
+        item: codec::encode(keys::mail::message(ctx.instance, &mail.dedupe_key), &record)?,
+        condition: Some(Condition::Absent),
+    })
+}
+
+/// `Duplicate` if `mail` was processed before, naming where it went.
+pub(crate) async fn refuse_seen(ctx: &Ctx<'_>, mail: &MailRef) -> Result<(), ServiceError> {
+    match find(ctx, &mail.dedupe_key).await? {
+        Some(seen) => Err(ServiceError::Duplicate(format!(
+            "message {} is already in ticket {}",
+            mail.dedupe_key, seen.ticket
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Records that the message `message_id` was sent from `entry` of `ticket`,
+/// so replies naming it thread. Sending again records the same.
+pub async fn record_sent(
+    ctx: &Ctx<'_>,
+    message_id: &str,
+    ticket: &TicketId,
+    entry: &EntryId,
+) -> Result<(), ServiceError> {
+    let record = MessageRecord {
+        ticket: ticket.clone(),
+        entry: entry.clone(),
+        direction: Direction::Out,
+    };
+    let item = codec::encode(keys::mail::message(ctx.instance, message_id), &record)?;
+    ctx.store.put(item, None).await?;
+    Ok(())
+}
