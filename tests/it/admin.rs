@@ -1402,6 +1402,81 @@ mod over_http {
     }
 
     #[test]
+    fn create_bodies_are_the_records_fields_and_bad_ones_get_stable_codes() {
+        let app = TestApp::new();
+        // Absent fields take the record's defaults: a topic is public, a
+        // role may start without permissions.
+        let topic = app.api(
+            "POST",
+            &format!("{DEMO}/topics"),
+            Some(&json!({"name": "Printing", "department": 2, "id": 99})),
+        );
+        assert_eq!(topic.status, 201, "{}", topic.text());
+        let topic = json(&topic);
+        assert_eq!(topic["public"], true);
+        assert_eq!(topic["auto_response"], true);
+        assert_ne!(topic["id"], 99, "the service assigns ids");
+        let role = app.api(
+            "POST",
+            &format!("{DEMO}/roles"),
+            Some(&json!({"name": "Nothing yet"})),
+        );
+        assert_eq!(role.status, 201, "{}", role.text());
+        assert_eq!(json(&role)["permissions"], json!([]));
+
+        for (method, path, body) in [
+            ("POST", "departments", json!({"name": 5})),
+            ("POST", "topics", json!({"name": "No department"})),
+            ("POST", "statuses", json!({"name": "Stateless"})),
+            (
+                "POST",
+                "roles",
+                json!({"name": "Wizard", "permissions": ["ticket.fly"]}),
+            ),
+            ("POST", "departments", json!([])),
+            ("PATCH", "departments/1", json!({"name": "No version"})),
+            (
+                "PATCH",
+                "priorities/1",
+                json!({"version": 1, "urgency": "high"}),
+            ),
+        ] {
+            let r = app.api(method, &format!("{DEMO}/{path}"), Some(&body));
+            assert_eq!(
+                (r.status, code(&r).as_str()),
+                (400, "invalid_body"),
+                "{method} {path} {body}: {}",
+                r.text()
+            );
+        }
+        let r = app.api(
+            "POST",
+            &format!("{DEMO}/priorities"),
+            Some(&json!({"name": "Top", "urgency": 0})),
+        );
+        assert_eq!(
+            (r.status, code(&r).as_str()),
+            (400, "invalid_field"),
+            "{}",
+            r.text()
+        );
+        for path in [
+            "departments/abc",
+            "topics/99",
+            "agents/-1",
+            "statuses/4294967296",
+        ] {
+            let r = app.api("GET", &format!("{DEMO}/{path}"), None);
+            assert_eq!(
+                (r.status, code(&r).as_str()),
+                (404, "not_found"),
+                "{path}: {}",
+                r.text()
+            );
+        }
+    }
+
+    #[test]
     fn settings_agents_and_passwords_over_the_api() {
         let app = TestApp::new();
         let settings = json(&app.api("GET", DEMO, None));
