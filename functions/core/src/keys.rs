@@ -26,6 +26,7 @@
 //! | task thread entry | `I#{instance}#K#{task}` | `E#{created_ms:013}#{entry}` |
 //! | mail message received or sent (by Message-ID or content hash) | `I#{instance}#MSG#{sha256}` | `MSG` |
 //! | mail kept for review (could not be processed) | `I#{instance}#MAILKEPT` | `{received_ms:013}#{id}` |
+//! | outbox item: mail a ticket change still has to send | `I#{instance}#OUTBOX` | `{created_ms:013}#{id}` |
 //!
 //! Ticket queues are the GSIs; every ticket item carries the keys of the
 //! queues it is in (an absent key takes it out: the indexes are sparse):
@@ -346,6 +347,20 @@ pub mod mail {
     #[must_use]
     pub fn kept(instance: &InstanceId, received_ms: i64, id: &str) -> Key {
         Key::new(kept_pk(instance), format!("{received_ms:013}#{id}"))
+    }
+
+    /// The partition of the instance's outbox: the mail ticket changes
+    /// still have to send, written with the change (see
+    /// `services::outbox`). Sent items are deleted, so it stays small.
+    #[must_use]
+    pub fn outbox_pk(instance: &InstanceId) -> String {
+        format!("{}#OUTBOX", instance_pk(instance))
+    }
+
+    /// One outbox item, ordered by creation.
+    #[must_use]
+    pub fn outbox(instance: &InstanceId, created_ms: i64, id: &str) -> Key {
+        Key::new(outbox_pk(instance), format!("{created_ms:013}#{id}"))
     }
 }
 

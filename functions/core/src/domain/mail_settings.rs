@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::outbound_settings::OutboundSettings;
 use super::{DepartmentId, PriorityId, TopicId};
 
 /// Default largest attachment accepted from mail: 10 MiB.
@@ -26,6 +27,8 @@ pub struct MailSettings {
     pub spam: VerdictPolicy,
     /// Mail SES found a virus in.
     pub virus: VerdictPolicy,
+    /// What the instance sends on its own: auto-responses and alerts.
+    pub outbound: OutboundSettings,
 }
 
 impl Default for MailSettings {
@@ -36,6 +39,7 @@ impl Default for MailSettings {
             attachments: AttachmentLimits::default(),
             spam: VerdictPolicy::Flag,
             virus: VerdictPolicy::Reject,
+            outbound: OutboundSettings::default(),
         }
     }
 }

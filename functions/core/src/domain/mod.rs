@@ -7,6 +7,7 @@ pub mod instance;
 pub mod mail_settings;
 pub mod number;
 pub mod organisation_unit;
+pub mod outbound_settings;
 pub mod people;
 pub mod role;
 pub mod task;

@@ -27,6 +27,10 @@ use crate::store::{Condition, WriteOp, codec};
 pub struct MailRef {
     pub dedupe_key: String,
     pub message_id: Option<String>,
+    /// Whether the message may be answered automatically: false for an
+    /// auto-reply, bulk mail, spam or a bounce, so an auto-responder's
+    /// answer to our auto-response never gets another one.
+    pub auto_respond: bool,
 }
 
 /// Whether a message came in or went out.

@@ -7,6 +7,7 @@ pub mod context;
 pub mod directory;
 pub mod messages;
 pub mod organisations;
+pub mod outbox;
 pub mod osticket;
 pub mod provision;
 pub mod tasks;

@@ -119,16 +119,17 @@ async fn process(
     envelope: &Envelope,
 ) -> Result<Outcome, ServiceError> {
     let settings = &instance.mail;
+    let class = inbound::classify(mail);
     let mail_ref = MailRef {
         dedupe_key: mail.dedupe_key.clone(),
         message_id: mail.message_id.clone(),
+        auto_respond: class.may_auto_respond(),
     };
     if let Some(seen) = messages::find(ctx, &mail_ref.dedupe_key).await? {
         return Ok(Outcome::Duplicate {
             ticket: number_of(ctx, &seen.ticket).await?,
         });
     }
-    let class = inbound::classify(mail);
     if class.has_virus() && settings.virus == VerdictPolicy::Reject {
         return Ok(rejected("mail_virus", "a virus was found in the message"));
     }
@@ -487,6 +488,7 @@ async fn bounce(
     let mail_ref = MailRef {
         dedupe_key: mail.dedupe_key.clone(),
         message_id: mail.message_id.clone(),
+        auto_respond: false,
     };
     let note = MailEntry::Note(NewNote {
         body: Body::Text(text),

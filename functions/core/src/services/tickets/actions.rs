@@ -112,7 +112,11 @@ pub(crate) async fn commit(
     if events.is_empty() {
         return Ok(ticket);
     }
-    let ops = entry_ops(ctx, &ticket, &events)?;
+    let mut ops = entry_ops(ctx, &ticket, &events)?;
+    // The mail the change owes (alerts, the closed notice), written with it.
+    ops.extend(crate::services::outbox::event_ops(
+        ctx, &ticket, &events, false,
+    )?);
     store::save(ctx, old_version, &ticket, ops).await?;
     ticket.version = store::next_version(old_version);
     Ok(ticket)

@@ -25,6 +25,7 @@ use crate::domain::{
 };
 use crate::sanitize::Body;
 use crate::services::messages::{self, MESSAGE_ID, MailRef};
+use crate::services::outbox::{self, Permits};
 use crate::services::{Actor, Ctx, ServiceError};
 use crate::store::StoreError;
 
@@ -102,6 +103,10 @@ async fn write<F>(
 where
     F: FnMut(&mut Ticket, i64) -> Result<Vec<Entry>, ServiceError>,
 {
+    let permits = Permits {
+        auto_respond: mail.is_none_or(|m| m.auto_respond),
+        alert: true,
+    };
     if let Some(mail) = mail {
         messages::refuse_seen(ctx, mail).await?;
         if let Some(id) = &mail.message_id {
@@ -121,6 +126,16 @@ where
         for event in &events {
             ops.push(store::append_entry_op(ctx, &next, event)?);
         }
+        // The mail this change owes, written with it (see `outbox`).
+        if let Some(occasion) = outbox::occasion_of_entry(&entry) {
+            ops.push(outbox::item_op(ctx, &next, &entry, occasion, permits)?);
+        }
+        ops.extend(outbox::event_ops(
+            ctx,
+            &next,
+            &events,
+            entry.kind == EntryKind::Response,
+        )?);
         if let Some(mail) = mail {
             ops.push(messages::claim_op(ctx, mail, &next.id, &entry.id)?);
         }

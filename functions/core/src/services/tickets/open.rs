@@ -19,6 +19,7 @@ use crate::domain::{
 use crate::keys;
 use crate::sanitize::Body;
 use crate::services::messages::{self, MESSAGE_ID, MailRef};
+use crate::services::outbox::{self, Occasion, Permits};
 use crate::services::{Actor, Ctx, ServiceError, directory, organisations, users};
 use crate::store::{Condition, Item, StoreError, WriteOp};
 
@@ -56,9 +57,10 @@ pub struct OpenTicket {
     pub attachments: Vec<NewAttachment>,
     /// Addresses of users to copy (created if new).
     pub collaborators: Vec<String>,
-    /// Send the new-ticket auto-response (recorded; outbound mail does not send it yet).
+    /// Send the new-ticket auto-response (when the instance and the help
+    /// topic also want it; see `services::outbox`).
     pub autorespond: bool,
-    /// Alert the department's agents (recorded; outbound mail does not send it yet).
+    /// Alert the agents the instance's settings name.
     pub alert: bool,
     /// The requester's address, recorded in the first entry.
     pub ip: Option<String>,
@@ -282,6 +284,10 @@ async fn open_with(
     let collaborators =
         collaborators(ctx, &user, &input.collaborators, route.topic.as_ref()).await?;
     let open_status = config::first_status(ctx, State::Open).await?;
+    let permits = Permits {
+        auto_respond: input.autorespond && mail.is_none_or(|m| m.auto_respond),
+        alert: input.alert,
+    };
 
     let ticket_id = TicketId::generate();
     let entry_id = EntryId::generate();
@@ -353,6 +359,13 @@ async fn open_with(
         if let Some(event) = &assigned {
             ops.push(store::append_entry_op(ctx, &ticket, event)?);
         }
+        ops.push(outbox::item_op(
+            ctx,
+            &ticket,
+            &entry,
+            Occasion::TicketOpened,
+            permits,
+        )?);
         let claim = match mail {
             Some(mail) => {
                 ops.push(messages::claim_op(ctx, mail, &ticket.id, &entry.id)?);
