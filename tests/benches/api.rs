@@ -139,6 +139,7 @@ fn start(server_rt: &tokio::runtime::Runtime) -> Bench {
             signed_blobs: Some(blobs.clone()),
             pages: Arc::new(taquilla_web::Pages::embedded().expect("embedded pages")),
             token_key: Arc::new(token_key.clone()),
+            reply_key: Arc::new(master.derive(Purpose::ReplyTokens)),
         };
         let app = taquilla_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });

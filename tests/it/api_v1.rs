@@ -787,6 +787,11 @@ fn routed_api_paths(app: &TestApp) -> BTreeSet<String> {
         signed_blobs: Some(app.blobs.clone()),
         pages: std::sync::Arc::new(taquilla_web::Pages::embedded().unwrap()),
         token_key: std::sync::Arc::new(app.token_key.clone()),
+        reply_key: std::sync::Arc::new(
+            taquilla_core::secrets::MasterKey::generate()
+                .unwrap()
+                .derive(taquilla_core::secrets::Purpose::ReplyTokens),
+        ),
     };
     format!("{:?}", taquilla_web::router(state))
         .split('"')

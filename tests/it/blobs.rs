@@ -53,6 +53,11 @@ mod fs {
                     .unwrap()
                     .derive(taquilla_core::secrets::Purpose::AgentTokens),
             ),
+            reply_key: Arc::new(
+                taquilla_core::secrets::MasterKey::from_hex(&"00".repeat(32))
+                    .unwrap()
+                    .derive(taquilla_core::secrets::Purpose::ReplyTokens),
+            ),
         };
         let app = taquilla_web::router(state);
         tokio::spawn(async move { axum::serve(listener, app).await });

@@ -54,6 +54,7 @@ async fn dynamo_app(dir: &std::path::Path) -> (String, String) {
         signed_blobs: Some(blobs),
         pages: Arc::new(taquilla_web::Pages::embedded().unwrap()),
         token_key: Arc::new(token_key),
+        reply_key: Arc::new(master.derive(Purpose::ReplyTokens)),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

@@ -8,6 +8,7 @@ mod api_v1;
 mod blobs;
 mod durability;
 mod dynamo_flow;
+mod mail_api;
 mod mailer;
 mod permissions;
 mod queue_cost;

@@ -98,6 +98,7 @@ impl TestApp {
                 signed_blobs: Some(blobs.clone()),
                 pages: Arc::new(taquilla_web::Pages::embedded().unwrap()),
                 token_key: Arc::new(token_key.clone()),
+                reply_key: Arc::new(master.derive(Purpose::ReplyTokens)),
             };
             let app =
                 taquilla_web::router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -25,6 +25,8 @@ pub struct Runtime {
     preparers: Vec<Preparer>,
     /// The agent-token key (`master.derive(Purpose::AgentTokens)`).
     pub token_key: Arc<SecretKey>,
+    /// The reply-token key (`master.derive(Purpose::ReplyTokens)`).
+    pub reply_key: Arc<SecretKey>,
 }
 
 impl fmt::Debug for Runtime {
@@ -155,6 +157,7 @@ impl Runtime {
             signed_blobs,
             preparers,
             token_key: Arc::new(master.derive(Purpose::AgentTokens)),
+            reply_key: Arc::new(master.derive(Purpose::ReplyTokens)),
         })
     }
 
@@ -188,6 +191,7 @@ impl Runtime {
             signed_blobs: self.signed_blobs.clone(),
             pages: Arc::new(Pages::embedded().context("compiling the page templates")?),
             token_key: self.token_key.clone(),
+            reply_key: self.reply_key.clone(),
         })
     }
 }

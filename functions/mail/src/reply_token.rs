@@ -245,7 +245,12 @@ mod tests {
         let ticket = TicketId::generate();
         let token = keys.token(&demo(), &ticket, "ana@uni.example");
         assert_eq!(
-            keys.address("support+old@it.uni.example", &demo(), &ticket, "ana@uni.example"),
+            keys.address(
+                "support+old@it.uni.example",
+                &demo(),
+                &ticket,
+                "ana@uni.example"
+            ),
             format!("support+{token}@it.uni.example")
         );
         let long = "international-relations@uni.example";

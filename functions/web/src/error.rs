@@ -34,6 +34,9 @@ pub enum ApiError {
     /// The request itself is malformed.
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    /// Something we depend on is down; the client should try again.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 #[derive(Serialize)]
@@ -104,6 +107,7 @@ impl ApiError {
             ApiError::InstanceNotFound(_) => (StatusCode::NOT_FOUND, "instance_not_found"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         }
     }
 }

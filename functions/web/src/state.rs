@@ -23,4 +23,7 @@ pub struct AppState {
     /// `master.derive(Purpose::AgentTokens)`: each instance's agent-token
     /// key derives from it (`services::tokens`).
     pub token_key: Arc<SecretKey>,
+    /// `master.derive(Purpose::ReplyTokens)`: signs and checks the reply
+    /// tokens of mail addresses (`taquilla_mail::reply_token`).
+    pub reply_key: Arc<SecretKey>,
 }

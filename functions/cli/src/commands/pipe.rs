@@ -71,7 +71,7 @@ pub async fn run(settings: Settings, args: PipeArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| exit(EXIT_TEMPORARY, e.to_string()))?;
     match &outcome {
-        Outcome::Rejected { code, .. } if code == "unknown_instance" => {
+        Outcome::Rejected { code, .. } if *code == "unknown_instance" => {
             Err(exit(EXIT_NO_INSTANCE, outcome.summary()))
         }
         Outcome::Rejected { .. } => Err(exit(EXIT_REFUSED, outcome.summary())),

@@ -557,9 +557,9 @@ async fn keep(ctx: &Ctx<'_>, raw: &[u8], why: KeepReason) -> Result<Outcome, Tem
     }
 }
 
-fn rejected(code: &str, reason: impl Into<String>) -> Outcome {
+fn rejected(code: &'static str, reason: impl Into<String>) -> Outcome {
     Outcome::Rejected {
-        code: code.to_owned(),
+        code,
         reason: reason.into(),
     }
 }

@@ -59,7 +59,7 @@ pub enum Outcome {
         recipients: Vec<String>,
     },
     /// Refused for good; the sender's server should bounce it.
-    Rejected { code: String, reason: String },
+    Rejected { code: &'static str, reason: String },
     /// It could not be processed and is kept whole for an administrator
     /// (`taquilla mail kept`, `taquilla mail replay`).
     Kept {

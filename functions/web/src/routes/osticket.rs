@@ -3,6 +3,12 @@
 //!
 //! - `POST /{instance}/api/tickets.json|xml`
 //! - `POST /api/tickets.json|xml` (the API key names the instance)
+//! - `POST /{instance}/api/tickets.email`, `POST /api/tickets.email`: a raw
+//!   RFC 5322 message through the inbound mail pipeline, as osTicket's
+//!   email API takes it (`201` and the number for a new ticket, `200` and
+//!   the number for a reply threaded into one, or a delivery report or a
+//!   duplicate recorded; `400` with a code for a message refused for good;
+//!   `503` when it was not processed and must be sent again)
 //!
 //! With `X-API-Key`, the payload as osTicket takes it, and osTicket's
 //! answers: `201 Created` with the ticket number as a plain-text body; 400
@@ -16,10 +22,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use taquilla_core::domain::InstanceId;
+use taquilla_core::domain::{DepartmentId, InstanceId, Permission};
 use taquilla_core::services::osticket::{self, OsTicketRequest};
 use taquilla_core::services::tickets::{self, Body, NewNote};
 use taquilla_core::services::{Actor, ServiceError};
+use taquilla_mail::pipeline::{self, Envelope, Outcome};
+use taquilla_mail::reply_token::ReplyTokens;
 
 use crate::auth::{self, Caller, ClientIp};
 use crate::error::{ApiError, PlainTextError};
@@ -30,12 +38,14 @@ use crate::state::AppState;
 enum Format {
     Json,
     Xml,
+    Email,
 }
 
 fn format_of(file: &str) -> Result<Format, PlainTextError> {
     match file {
         "tickets.json" => Ok(Format::Json),
         "tickets.xml" => Ok(Format::Xml),
+        "tickets.email" => Ok(Format::Email),
         _ => Err(ApiError::NotFound("no such route".into()).into()),
     }
 }
@@ -78,6 +88,7 @@ async fn create(
     let request = match format {
         Format::Json => osticket::parse_json(body),
         Format::Xml => osticket::parse_xml(body),
+        Format::Email => return email(state, &caller, body).await,
     }
     .map_err(ApiError::from)?;
     let number = open(state, &caller, request, ip).await?;
@@ -87,6 +98,42 @@ async fn create(
         number,
     )
         .into_response())
+}
+
+/// A raw message through the inbound mail pipeline of the key's instance.
+async fn email(state: &AppState, caller: &Caller, raw: &[u8]) -> Result<Response, PlainTextError> {
+    if !caller.actor.can(Permission::TicketCreate, DepartmentId(0)) {
+        return Err(ApiError::Service(ServiceError::Forbidden(
+            Permission::TicketCreate.as_str().into(),
+        ))
+        .into());
+    }
+    let ctx = caller.ctx(state);
+    let tokens = ReplyTokens::new((*state.reply_key).clone());
+    let outcome = pipeline::ingest(&ctx, &tokens, raw, &Envelope::default())
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let text = |status: StatusCode, body: String| {
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            body,
+        )
+            .into_response()
+    };
+    Ok(match outcome {
+        Outcome::Opened { number, .. } => text(StatusCode::CREATED, number),
+        Outcome::Threaded { number, .. } => text(StatusCode::OK, number),
+        Outcome::Duplicate { ticket } => text(StatusCode::OK, ticket),
+        Outcome::Rejected { code, reason } => {
+            return Err(ApiError::BadRequest {
+                code,
+                message: reason,
+            }
+            .into());
+        }
+        other => text(StatusCode::OK, other.summary()),
+    })
 }
 
 /// Opens the ticket, adds the payload's notes, and returns its number.
