@@ -528,6 +528,7 @@ async fn instance_settings_are_read_by_agents_and_changed_by_admins() {
             ticket_number_format: Some("D-#####".into()),
             online: Some(false),
             lock_seconds: Some(300),
+            mail: None,
         },
     )
     .await

@@ -9,6 +9,7 @@ mod blobs;
 mod durability;
 mod dynamo_flow;
 mod mail_api;
+mod mailboxes;
 mod mailer;
 mod permissions;
 mod queue_cost;

@@ -856,6 +856,7 @@ async fn the_lock_lasts_as_long_as_the_instance_says() {
         InstanceChanges {
             version: current.version,
             lock_seconds: Some(0),
+            mail: None,
             ..InstanceChanges::default()
         },
     )
@@ -871,6 +872,7 @@ async fn the_lock_lasts_as_long_as_the_instance_says() {
         InstanceChanges {
             version: current.version,
             lock_seconds: Some(600),
+            mail: None,
             ..InstanceChanges::default()
         },
     )

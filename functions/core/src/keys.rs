@@ -26,6 +26,7 @@
 //! | task thread entry | `I#{instance}#K#{task}` | `E#{created_ms:013}#{entry}` |
 //! | mail message received or sent (by Message-ID or content hash) | `I#{instance}#MSG#{sha256}` | `MSG` |
 //! | mail kept for review (could not be processed) | `I#{instance}#MAILKEPT` | `{received_ms:013}#{id}` |
+//! | mailbox address (unique; deployment-wide) | `MAILBOX#{address}` | `ROUTE` |
 //! | outbox item: mail a ticket change still has to send | `I#{instance}#OUTBOX` | `{created_ms:013}#{id}` |
 //!
 //! Ticket queues are the GSIs; every ticket item carries the keys of the
@@ -336,6 +337,19 @@ pub mod mail {
             "MSG",
         )
     }
+
+    /// The deployment-wide claim of a mailbox address, naming the instance
+    /// it belongs to: how mail arriving through SES finds its help desk.
+    #[must_use]
+    pub fn mailbox_route(address: &str) -> Key {
+        Key::new(
+            format!("MAILBOX#{}", address.trim().to_lowercase()),
+            "ROUTE",
+        )
+    }
+
+    /// Attribute of a mailbox route naming its instance.
+    pub const ROUTE_INSTANCE_ATTR: &str = "instance";
 
     /// The partition listing the mail kept for review.
     #[must_use]

@@ -14,6 +14,8 @@ pub const DEFAULT_MAX_ATTACHMENT_BYTES: u64 = 10 * 1024 * 1024;
 pub const DEFAULT_MAX_ATTACHMENTS: u32 = 20;
 /// Default prefix of an agent's mail reply that makes it an internal note.
 pub const DEFAULT_NOTE_PREFIX: &str = "#note";
+/// Longest note prefix.
+pub const MAX_NOTE_PREFIX_CHARS: usize = 32;
 
 /// An instance's mail settings; every field has a sensible default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +122,55 @@ impl MailSettings {
     pub fn is_own(&self, address: &str) -> bool {
         self.mailbox_for(address).is_some()
     }
+
+    /// The settings as stored, or the field that is wrong and why:
+    /// mailbox addresses are `local@domain` (stored lower case, without a
+    /// plus tag) and each appears once; the note prefix has at most
+    /// [`MAX_NOTE_PREFIX_CHARS`] characters; attachment limits are positive.
+    pub fn checked(mut self) -> Result<Self, (&'static str, String)> {
+        let mut seen: Vec<String> = Vec::new();
+        for mailbox in &mut self.mailboxes {
+            let address = mailbox.address.trim().to_lowercase();
+            let well_formed = address.rsplit_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !local.contains('+')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && address
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "@.-_".contains(c))
+            });
+            if !well_formed {
+                return Err((
+                    "mail.mailboxes",
+                    format!(
+                        "{:?} is not a mailbox address such as support@unit.example.edu (no plus tag)",
+                        mailbox.address
+                    ),
+                ));
+            }
+            if seen.contains(&address) {
+                return Err(("mail.mailboxes", format!("{address} is listed twice")));
+            }
+            seen.push(address.clone());
+            mailbox.address = address;
+        }
+        if self.note_prefix.trim().chars().count() > MAX_NOTE_PREFIX_CHARS {
+            return Err((
+                "mail.note_prefix",
+                format!("at most {MAX_NOTE_PREFIX_CHARS} characters"),
+            ));
+        }
+        self.note_prefix = self.note_prefix.trim().to_owned();
+        if self.attachments.max_bytes == 0 || self.attachments.max_count == 0 {
+            return Err((
+                "mail.attachments",
+                "max_bytes and max_count must be positive".into(),
+            ));
+        }
+        Ok(self)
+    }
 }
 
 /// `local@domain` lower case without a plus tag, if `address` has an `@`.
@@ -169,6 +220,35 @@ mod tests {
         assert!(!limits.allows_type("application/x-msdownload"));
         assert!(!limits.allows_type("imagery/png"));
         assert!(AttachmentLimits::default().allows_type("anything/at-all"));
+    }
+
+    #[test]
+    fn settings_are_checked_and_addresses_normalised() {
+        let ok = settings().checked().unwrap();
+        assert_eq!(ok.mailboxes[0].address, "support@it.uni.example");
+        for bad in [
+            "support",
+            "sup+port@uni.example",
+            "a@b",
+            "a b@uni.example",
+            "@uni.example",
+        ] {
+            let mut s = settings();
+            s.mailboxes[0].address = bad.into();
+            assert_eq!(s.checked().unwrap_err().0, "mail.mailboxes", "{bad}");
+        }
+        let mut twice = settings();
+        twice.mailboxes.push(Mailbox {
+            address: "SUPPORT@it.uni.example".into(),
+            ..twice.mailboxes[0].clone()
+        });
+        assert!(twice.checked().unwrap_err().1.contains("twice"));
+        let mut long = settings();
+        long.note_prefix = "#".repeat(33);
+        assert_eq!(long.checked().unwrap_err().0, "mail.note_prefix");
+        let mut none = settings();
+        none.attachments.max_count = 0;
+        assert_eq!(none.checked().unwrap_err().0, "mail.attachments");
     }
 
     #[test]

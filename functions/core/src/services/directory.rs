@@ -80,3 +80,21 @@ pub async fn topics(
 ) -> Result<Vec<HelpTopic>, ServiceError> {
     objects(store, id, crate::domain::TopicId::KIND).await
 }
+
+/// The instance whose mailbox `address` is (any plus tag ignored): how mail
+/// arriving for the whole deployment (SES) finds its help desk.
+pub async fn instance_for_address(
+    store: &dyn ItemStore,
+    address: &str,
+) -> Result<Option<InstanceId>, ServiceError> {
+    let Some(base) = crate::domain::mail_settings::base_address(address) else {
+        return Ok(None);
+    };
+    let route = store.get(&crate::keys::mail::mailbox_route(&base)).await?;
+    Ok(route
+        .and_then(|r| {
+            r.get_str(crate::keys::mail::ROUTE_INSTANCE_ATTR)
+                .map(str::to_owned)
+        })
+        .and_then(|slug| InstanceId::parse(slug).ok()))
+}

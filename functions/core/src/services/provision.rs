@@ -201,6 +201,12 @@ pub async fn provision(
         put_new(Item::new(keys::directory_entry(id)).with("name", blueprint.name.clone())),
         put_versioned(codec::encode(keys::instance_config(id), &instance)?),
     ];
+    for mailbox in &blueprint.mail.mailboxes {
+        ops.push(put_new(
+            Item::new(keys::mail::mailbox_route(&mailbox.address))
+                .with(keys::mail::ROUTE_INSTANCE_ATTR, id.to_string()),
+        ));
+    }
     for (n, name) in blueprint.departments.iter().enumerate() {
         let dept = Department::new(DepartmentId(number(n)?), name.clone());
         ops.extend(put_named(id, &dept)?);

@@ -9,11 +9,13 @@ use serde::Deserialize;
 use super::records::{self, Versioned};
 use super::{access, validate};
 use crate::clock::Clock;
-use crate::domain::{Instance, InstanceId, Language};
+use crate::domain::{
+    DepartmentId, Instance, InstanceId, Language, MailSettings, PriorityId, TopicId,
+};
 use crate::keys;
 use crate::services::provision::{self, Blueprint, Provisioned};
 use crate::services::{Actor, Ctx, ServiceError, directory};
-use crate::store::{Condition, ItemStore, Update, WriteOp, codec};
+use crate::store::{Condition, Item, ItemStore, Update, WriteOp, codec};
 
 /// The settings of a new instance and its first administrator.
 #[derive(Debug, Clone, Deserialize)]
@@ -59,6 +61,9 @@ pub struct InstanceChanges {
     /// Seconds an agent's collision lock lasts, 1 to an hour.
     #[serde(default)]
     pub lock_seconds: Option<u32>,
+    /// The whole mail settings (mailboxes, limits, auto-responses, alerts).
+    #[serde(default)]
+    pub mail: Option<MailSettings>,
 }
 
 /// Name of the department (and help topic) a new instance starts with.
@@ -146,7 +151,16 @@ pub async fn update(
         }
         instance.lock_seconds = secs;
     }
-    let ops = vec![
+    let mut route_ops = Vec::new();
+    if let Some(mail) = changes.mail {
+        let mail = mail
+            .checked()
+            .map_err(|(field, message)| validate::invalid(field, message))?;
+        check_mailbox_targets(&ctx, &mail).await?;
+        route_ops = mailbox_route_ops(&ctx, &instance.mail, &mail).await?;
+        instance.mail = mail;
+    }
+    let mut ops = vec![
         WriteOp::Put {
             item: codec::encode(keys::instance_config(ctx.instance), &instance)?
                 .with(records::VERSION_ATTR, current.version + 1),
@@ -158,11 +172,100 @@ pub async fn update(
                 .when(Condition::Exists),
         ),
     ];
-    records::commit(&ctx, ops, &what, |_| None).await?;
+    let first_route = ops.len();
+    let claimed: Vec<String> = route_ops
+        .iter()
+        .filter_map(|(claim, _)| claim.clone())
+        .collect();
+    ops.extend(route_ops.into_iter().map(|(_, op)| op));
+    records::commit(&ctx, ops, &what, |failed| {
+        let address = failed
+            .checked_sub(first_route)
+            .and_then(|n| claimed.get(n))?;
+        Some(validate::invalid(
+            "mail.mailboxes",
+            format!("{address} is already a mailbox of another help desk"),
+        ))
+    })
+    .await?;
     Ok(Versioned {
         record: instance,
         version: current.version + 1,
     })
+}
+
+/// Every department, topic and priority the mailboxes route to exists.
+async fn check_mailbox_targets(ctx: &Ctx<'_>, mail: &MailSettings) -> Result<(), ServiceError> {
+    for mailbox in &mail.mailboxes {
+        let missing = |what: &str, id: u32| {
+            validate::invalid(
+                "mail.mailboxes",
+                format!("{}: no {what} {id}", mailbox.address),
+            )
+        };
+        let exists = |kind: &str, id: u32| {
+            let key = keys::object(ctx.instance, kind, id);
+            async move { ctx.store.get(&key).await.map(|item| item.is_some()) }
+        };
+        if !exists(DepartmentId::KIND, mailbox.department.0).await? {
+            return Err(missing("department", mailbox.department.0));
+        }
+        if let Some(topic) = mailbox.topic
+            && !exists(TopicId::KIND, topic.0).await?
+        {
+            return Err(missing("help topic", topic.0));
+        }
+        if let Some(priority) = mailbox.priority
+            && !exists(PriorityId::KIND, priority.0).await?
+        {
+            return Err(missing("priority", priority.0));
+        }
+    }
+    Ok(())
+}
+
+/// The writes moving the deployment-wide mailbox routes from `old` to
+/// `new`: a claim (on condition no instance holds it) for each address this
+/// instance does not hold yet, paired with that address, and a release of
+/// each removed address this instance holds.
+async fn mailbox_route_ops(
+    ctx: &Ctx<'_>,
+    old: &MailSettings,
+    new: &MailSettings,
+) -> Result<Vec<(Option<String>, WriteOp)>, ServiceError> {
+    let instance = ctx.instance.to_string();
+    let holder = |address: String| async move {
+        let route = ctx.store.get(&keys::mail::mailbox_route(&address)).await?;
+        Ok::<_, ServiceError>(route.and_then(|r| {
+            r.get_str(keys::mail::ROUTE_INSTANCE_ATTR)
+                .map(str::to_owned)
+        }))
+    };
+    let mut ops = Vec::new();
+    for mailbox in &new.mailboxes {
+        if holder(mailbox.address.clone()).await?.as_deref() != Some(instance.as_str()) {
+            let op = WriteOp::Put {
+                item: Item::new(keys::mail::mailbox_route(&mailbox.address))
+                    .with(keys::mail::ROUTE_INSTANCE_ATTR, instance.clone()),
+                condition: Some(Condition::Absent),
+            };
+            ops.push((Some(mailbox.address.clone()), op));
+        }
+    }
+    for mailbox in &old.mailboxes {
+        let kept = new.mailboxes.iter().any(|m| m.address == mailbox.address);
+        if !kept && holder(mailbox.address.clone()).await?.as_deref() == Some(instance.as_str()) {
+            let op = WriteOp::Delete {
+                key: keys::mail::mailbox_route(&mailbox.address),
+                condition: Some(Condition::equals(
+                    keys::mail::ROUTE_INSTANCE_ATTR,
+                    instance.clone(),
+                )),
+            };
+            ops.push((None, op));
+        }
+    }
+    Ok(ops)
 }
 
 /// An IANA-style time zone name: `UTC`, or `Area/Location` of letters,
