@@ -16,7 +16,11 @@
 //! - `GET /healthz`: the HTTP stack alone, the baseline of the ratios;
 //! - ticket creation, `POST /demo/api/tickets.json` with an osTicket payload;
 //! - an agent response, `POST /api/v1/demo/tickets/{number}/responses`;
-//! - the first page of the open queue, `GET /api/v1/demo/tickets?limit=50`.
+//! - the first page of the open queue, `GET /api/v1/demo/tickets?limit=50`;
+//! - inbound mail, `POST /demo/api/tickets.email`: a mix of the real mail
+//!   corpus (`../shared/testdata/mail`, the messages with a sender), each
+//!   request with a Message-ID of its own so none is a duplicate, through
+//!   the whole pipeline (parse, match, open or thread, attachments).
 //!
 //! If a JSON route is not served (404), that case is measured through the
 //! service function instead, and the output says so. Results go in
@@ -58,6 +62,7 @@ const HEALTH_RUN: Duration = Duration::from_secs(5);
 const CREATE_RUN: Duration = Duration::from_secs(20);
 const RESPOND_RUN: Duration = Duration::from_secs(15);
 const QUEUE_RUN: Duration = Duration::from_secs(10);
+const EMAIL_RUN: Duration = Duration::from_secs(15);
 
 const DEMO: &str = "demo";
 
@@ -420,6 +425,55 @@ impl Case for RespondDirect {
     }
 }
 
+/// The corpus messages that have a sender, for the inbound-mail case.
+fn mail_corpus() -> Vec<Vec<u8>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/mail");
+    let mut mails = Vec::new();
+    for folder in ["rfc", "legacy", "thirdparty"] {
+        let Ok(entries) = std::fs::read_dir(root.join(folder)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let raw = std::fs::read(entry.path()).expect("a corpus message");
+            if taquilla_mail::inbound::parse(&raw).is_ok() {
+                mails.push(raw);
+            }
+        }
+    }
+    assert!(
+        mails.len() > 50,
+        "the mail corpus is missing from {}",
+        root.display()
+    );
+    mails
+}
+
+struct Email {
+    url: String,
+    api_key: String,
+    mails: Arc<Vec<Vec<u8>>>,
+}
+
+impl Case for Email {
+    async fn call(&self, client: usize, http: &reqwest::Client, n: usize) {
+        let raw = &self.mails[(client * 31 + n) % self.mails.len()];
+        // The first Message-ID counts: each request is a new message.
+        let mut body = format!("Message-ID: <bench-{client}-{n}@bench.example>\r\n").into_bytes();
+        body.extend_from_slice(raw);
+        let r = http
+            .post(&self.url)
+            .header("X-API-Key", &self.api_key)
+            .header("Content-Type", "message/rfc822")
+            .body(body)
+            .send()
+            .await
+            .expect("POST tickets.email");
+        let status = r.status();
+        let text = r.text().await.expect("the answer");
+        assert!(status.is_success(), "POST tickets.email: {status} {text}");
+    }
+}
+
 struct Queue {
     url: String,
     token: String,
@@ -588,9 +642,19 @@ fn main() {
             )
             .await
         };
-        [health, create, respond, queue]
+        let email = measure(
+            "POST /demo/api/tickets.email (corpus mix)",
+            Arc::new(Email {
+                url: format!("{}/{DEMO}/api/tickets.email", bench.url),
+                api_key: bench.api_key.clone(),
+                mails: Arc::new(mail_corpus()),
+            }),
+            EMAIL_RUN,
+        )
+        .await;
+        [health, create, respond, queue, email]
     });
-    let [health, create, respond, queue] = &results;
+    let [health, create, respond, queue, email] = &results;
     let visible = LOADED + create.latencies_us.len();
     println!();
     println!(
@@ -609,13 +673,19 @@ fn main() {
         "fsync per commit (synchronous=FULL), group commit",
     );
     report(queue, health, &format!("read; {visible}+ tickets visible"));
+    report(
+        email,
+        health,
+        "fsync per commit (synchronous=FULL), group commit",
+    );
     println!("load average at end: {}", load_average());
     println!(
-        "whole bench: {:.0} s (measured request counts: {} / {} / {} / {})",
+        "whole bench: {:.0} s (measured request counts: {} / {} / {} / {} / {})",
         started.elapsed().as_secs_f64(),
         health.latencies_us.len(),
         create.latencies_us.len(),
         respond.latencies_us.len(),
-        queue.latencies_us.len()
+        queue.latencies_us.len(),
+        email.latencies_us.len()
     );
 }
