@@ -66,6 +66,7 @@ pub async fn run(settings: Settings, args: PipeArgs) -> anyhow::Result<()> {
     let tokens = ReplyTokens::new(master.derive(Purpose::ReplyTokens));
     let envelope = Envelope {
         recipients: args.recipients,
+        ..Envelope::default()
     };
     let outcome = pipeline::ingest(&ctx, &tokens, &raw, &envelope)
         .await

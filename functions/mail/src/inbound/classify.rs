@@ -45,7 +45,9 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    fn parse(value: &str) -> Verdict {
+    /// A verdict as SES writes it (`PASS`, `FAIL`, `GRAY`, ...), in any case.
+    #[must_use]
+    pub fn parse(value: &str) -> Verdict {
         match value.trim().to_ascii_uppercase().as_str() {
             "PASS" => Verdict::Pass,
             "FAIL" => Verdict::Fail,

@@ -36,7 +36,7 @@ use taquilla_core::services::tickets::{
 };
 use taquilla_core::services::{Actor, Ctx, ServiceError, directory, messages, users};
 
-use crate::inbound::{self, Classification, MailKind, ParsedMail};
+use crate::inbound::{self, Classification, MailKind, ParsedMail, Verdict};
 use crate::reply_token::ReplyTokens;
 use kept::KeepReason;
 use matching::{Match, Participant};
@@ -55,6 +55,36 @@ const SYSTEM: &str = "mail";
 pub struct Envelope {
     /// The envelope recipients (RCPT TO, or SES's `receipt.recipients`).
     pub recipients: Vec<String>,
+    /// The receiving service's own verdicts (SES's `receipt.spamVerdict`
+    /// and `virusVerdict`), honoured like the X-SES-* header verdicts.
+    pub verdicts: Verdicts,
+}
+
+/// Scanner verdicts delivered beside the message rather than in it. They
+/// come from our own receiving service, but the headers can only make the
+/// message look worse, so FAIL wins whichever says it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdicts {
+    pub spam: Option<Verdict>,
+    pub virus: Option<Verdict>,
+}
+
+/// `class` with the envelope's verdicts merged in: a FAIL from either side
+/// wins, and the envelope fills in what the headers did not say.
+fn with_verdicts(mut class: Classification, verdicts: &Verdicts) -> Classification {
+    for (mine, theirs, name) in [
+        (&mut class.spam, &verdicts.spam, "receipt spamVerdict"),
+        (&mut class.virus, &verdicts.virus, "receipt virusVerdict"),
+    ] {
+        let Some(theirs) = theirs else { continue };
+        if *theirs == Verdict::Fail && *mine != Some(Verdict::Fail) {
+            class.signals.push(format!("{name}: FAIL"));
+            *mine = Some(Verdict::Fail);
+        } else if mine.is_none() {
+            *mine = Some(theirs.clone());
+        }
+    }
+    class
 }
 
 /// Processes one raw message for the context's instance; see the module
@@ -119,7 +149,7 @@ async fn process(
     envelope: &Envelope,
 ) -> Result<Outcome, ServiceError> {
     let settings = &instance.mail;
-    let class = inbound::classify(mail);
+    let class = with_verdicts(inbound::classify(mail), &envelope.verdicts);
     let mail_ref = MailRef {
         dedupe_key: mail.dedupe_key.clone(),
         message_id: mail.message_id.clone(),
