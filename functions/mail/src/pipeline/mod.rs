@@ -30,6 +30,7 @@ use std::collections::BTreeMap;
 
 use taquilla_core::domain::mail_settings::{AttachmentLimits, base_address};
 use taquilla_core::domain::{Instance, MailSettings, Source, Ticket, VerdictPolicy};
+use taquilla_core::sanitize;
 use taquilla_core::services::messages::MailRef;
 use taquilla_core::services::tickets::{
     self, Body, MailEntry, NewAttachment, NewMessage, NewNote, NewResponse, OpenTicket,
@@ -351,14 +352,19 @@ fn body(mail: &ParsedMail) -> Body {
         && html.len() <= MAX_BODY_BYTES
         && !mail.text.trim().is_empty()
     {
-        return Body::Html(html.clone());
+        let (new, quoted) = inbound::split_quoted_html(html);
+        return Body::Html(collapse(new, quoted, html, str::to_owned));
     }
     let text = mail.text.trim();
     if text.is_empty() {
         return Body::Text("(no text)".to_owned());
     }
     if text.len() <= MAX_BODY_BYTES {
-        return Body::Text(text.to_owned());
+        let (new, quoted) = inbound::split_quoted(text);
+        if new.trim().is_empty() || quoted.trim().is_empty() {
+            return Body::Text(text.to_owned());
+        }
+        return Body::Html(collapse(new, quoted, text, sanitize::text_to_html));
     }
     let note = "\n\n[… the message is longer; the whole of it is attached as message.eml]";
     let mut cut = MAX_BODY_BYTES - note.len();
@@ -367,6 +373,24 @@ fn body(mail: &ParsedMail) -> Body {
     }
     Body::Text(format!("{}{note}", &text[..cut]))
 }
+
+/// A body whose quoted history (the part of a reply below "On ... wrote:",
+/// "-----Original Message-----", `>` lines, ...) is kept whole but folded
+/// away in display, inside `<details>`; `as_html` turns either part into
+/// HTML. Without both a new part and a quoted one, the body as it was.
+fn collapse(new: &str, quoted: &str, whole: &str, as_html: impl Fn(&str) -> String) -> String {
+    if new.trim().is_empty() || quoted.trim().is_empty() {
+        return as_html(whole);
+    }
+    format!(
+        "{}<details><summary>{QUOTED_SUMMARY}</summary>{}</details>",
+        as_html(new),
+        as_html(quoted)
+    )
+}
+
+/// The label of a folded quoted history.
+const QUOTED_SUMMARY: &str = "Quoted text";
 
 /// Whether [`body`] had to cut the message.
 fn body_was_cut(mail: &ParsedMail) -> bool {
