@@ -207,3 +207,43 @@ async fn first_queue_page_costs_a_fixed_handful_of_key_range_reads_whatever_the_
     assert_eq!(app.first_page_cost(AgentId(1)).await, admin);
     assert_eq!(app.first_page_cost(AgentId(2)).await, lia);
 }
+
+/// What opening one ticket costs, as the API pays it for a returning user
+/// with a help topic: printed, and bounded so a change that adds reads to
+/// the hottest write path shows up here.
+#[tokio::test]
+async fn opening_a_ticket_costs_a_bounded_handful_of_reads_and_one_transaction() {
+    let app = Arc::new(App::new().await);
+    app.open_tickets(0).await;
+    app.store.reset();
+    let input = OpenTicket {
+        name: "User 7".into(),
+        email: "user7@example.org".into(),
+        phone: None,
+        subject: "Counted".into(),
+        body: Body::Text("Counted body.".into()),
+        topic: Some(TopicId(1)),
+        department: None,
+        priority: None,
+        source: Source::Api,
+        fields: BTreeMap::new(),
+        attachments: Vec::new(),
+        collaborators: Vec::new(),
+        autorespond: false,
+        alert: false,
+        ip: None,
+    };
+    tickets::open(&app.ctx(), &Actor::System("cost".into()), input)
+        .await
+        .unwrap();
+    let counts = app.store.counts();
+    println!("opening a ticket: {counts:?}");
+    assert_eq!(counts.transact, 1, "{counts:?}");
+    assert_eq!(
+        (counts.put, counts.update, counts.delete),
+        (0, 0, 0),
+        "{counts:?}"
+    );
+    let reads = counts.get + counts.batch_get + counts.query;
+    assert!(reads <= 12, "{reads} reads: {counts:?}");
+}
