@@ -85,6 +85,16 @@ pub enum MailCommand {
         /// The id `taquilla mail kept` shows; every kept message without it.
         id: Option<String>,
     },
+    /// Send the outbox's pending mail now (`serve` does so every second).
+    /// Exits non-zero when some mail could not be sent.
+    SendPending {
+        /// Only this instance's; every instance's without it.
+        #[arg(long)]
+        instance: Option<String>,
+        /// Also the mail waiting for its next retry.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -19,6 +19,9 @@ pub async fn run(settings: Settings, args: MailArgs) -> anyhow::Result<()> {
     let runtime = Runtime::connect(settings, &master).await?;
     let instance = match &args.command {
         MailCommand::Kept { instance, .. } | MailCommand::Replay { instance, .. } => instance,
+        MailCommand::SendPending { instance, all } => {
+            return super::outbound::run_send_pending(&runtime, instance.as_deref(), *all).await;
+        }
     };
     let instance = InstanceId::parse(instance).context("--instance")?;
     let ctx = Ctx {
@@ -75,6 +78,7 @@ pub async fn run(settings: Settings, args: MailArgs) -> anyhow::Result<()> {
                 "{still_kept} message(s) could still not be processed and are kept again"
             );
         }
+        MailCommand::SendPending { .. } => {}
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod apikey;
 pub mod init;
 pub mod instance;
 pub mod mail;
+pub mod outbound;
 pub mod pipe;
 pub mod serve;
 pub mod ticket;

@@ -13,6 +13,7 @@ use taquilla_core::config::Settings;
 use taquilla_core::domain::InstanceId;
 use taquilla_core::secrets::Purpose;
 use taquilla_core::services::Ctx;
+use taquilla_mail::dispatch::Due;
 use taquilla_mail::pipeline::{self, Envelope, Outcome};
 use taquilla_mail::reply_token::ReplyTokens;
 
@@ -71,6 +72,15 @@ pub async fn run(settings: Settings, args: PipeArgs) -> anyhow::Result<()> {
     let outcome = pipeline::ingest(&ctx, &tokens, &raw, &envelope)
         .await
         .map_err(|e| exit(EXIT_TEMPORARY, e.to_string()))?;
+    if !matches!(outcome, Outcome::Rejected { .. }) {
+        // What the message owes (an auto-response, alerts) goes out now,
+        // without a server; what cannot go stays in the outbox, and the
+        // message is safe with us either way.
+        let sent = super::outbound::send(&runtime, Some(vec![instance.clone()]), Due::Now).await;
+        if let Err(error) = sent {
+            tracing::warn!(error = %format!("{error:#}"), "pending mail not sent");
+        }
+    }
     match &outcome {
         Outcome::Rejected { code, .. } if *code == "unknown_instance" => {
             Err(exit(EXIT_NO_INSTANCE, outcome.summary()))

@@ -46,6 +46,9 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     );
 
     let app = taquilla_web::router(runtime.app_state()?);
+    // The outbox's mail goes out within a second of the change that owes it.
+    let runtime = std::sync::Arc::new(runtime);
+    let ticker = super::outbound::spawn_ticker(runtime.clone());
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -53,6 +56,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving")?;
+    ticker.abort();
     tracing::info!("stopped");
     Ok(())
 }

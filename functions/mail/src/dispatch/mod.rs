@@ -1,0 +1,357 @@
+//! The dispatcher: the outbox's pending items become mail.
+//!
+//! Ticket services write an outbox item in the same transaction as the
+//! change that owes mail (see `taquilla_core::services::outbox`). Here,
+//! over the ports only, each due item is:
+//!
+//! 1. leased (a conditional write only one dispatcher wins);
+//! 2. planned ([`plan`]): who gets which template, under the instance's
+//!    outbound settings: auto-responses only when the change permits them
+//!    (never to automatic mail) and the instance and help topic want them;
+//!    alerts to the agents the settings name, never to the agent who acted;
+//!    never to our own addresses, suppressed ones, or machines;
+//! 3. rendered in the recipient's language (the user's, else the
+//!    instance's) and composed: From the department's mailbox (or the
+//!    instance's first), Reply-To the signed token address for that
+//!    recipient, `[#NUMBER]` in the subject, a `[ref:TOKEN]` marker in the
+//!    body, In-Reply-To/References from the thread's Message-IDs,
+//!    `Auto-Submitted` by template kind;
+//! 4. sent through the `Mailer`; the Message-ID it reports is recorded
+//!    (`messages::record_sent`) so replies thread, and the delivery in the
+//!    thread as a `mail_sent` event;
+//! 5. deleted once every mail went out. A retryable failure keeps it
+//!    pending with a later next attempt (exponential backoff) and records
+//!    `mail_deferred`; after [`RetryPolicy::max_attempts`] it is given up
+//!    with `mail_failed`. A permanent failure of one mail records
+//!    `mail_failed` for it and the others still go.
+//!
+//! Nothing here can undo the ticket change: it committed before.
+
+pub mod plan;
+
+use std::collections::BTreeMap;
+
+use taquilla_core::domain::Ticket;
+use taquilla_core::mailer::{MailError, Mailer};
+use taquilla_core::services::outbox::{self, AUDIENCE, OutboxItem, Subject, delivery_event};
+use taquilla_core::services::{Ctx, ServiceError, messages};
+
+use crate::outbound::{
+    Audience, AutoSubmitted, LoopTag, Mailbox, Outgoing, TemplateTexts, compose, render,
+};
+use crate::reply_token::ReplyTokens;
+pub use plan::{Planned, deliverable};
+
+/// How often and how soon failed mail is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts before an item is given up.
+    pub max_attempts: u32,
+    /// Wait after the first failure, doubled after each further one.
+    pub first_delay_ms: i64,
+    /// Longest wait between attempts.
+    pub max_delay_ms: i64,
+    /// How long a dispatcher holds an item it is sending.
+    pub lease_ms: i64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            first_delay_ms: 30_000,
+            max_delay_ms: 3_600_000,
+            lease_ms: 120_000,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `attempts + 1`, after `attempts` failed.
+    #[must_use]
+    pub fn delay_ms(&self, attempts: u32) -> i64 {
+        let doublings = attempts.saturating_sub(1).min(30);
+        self.first_delay_ms
+            .saturating_mul(1_i64 << doublings)
+            .min(self.max_delay_ms)
+    }
+}
+
+/// What the dispatcher works with besides the context.
+#[derive(Debug, Clone, Copy)]
+pub struct Dispatcher<'a> {
+    pub mailer: &'a dyn Mailer,
+    pub tokens: &'a ReplyTokens,
+    /// The portal's address, for links in mail.
+    pub public_url: &'a str,
+    pub retry: RetryPolicy,
+}
+
+/// Which items a run takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Due {
+    /// Those whose next attempt is due.
+    #[default]
+    Now,
+    /// Every pending item, also those waiting for a retry (an operator
+    /// who fixed the cause).
+    All,
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    /// Items whose mail all went out (or that needed none).
+    pub finished: u32,
+    /// Mails sent.
+    pub sent: u32,
+    /// Items kept for a later attempt.
+    pub deferred: u32,
+    /// Mails given up on.
+    pub failed: u32,
+}
+
+/// Sends the instance's pending outbox items; see the module docs.
+/// `Err` only when the store fails; the items then stay pending.
+pub async fn send_pending(
+    ctx: &Ctx<'_>,
+    dispatcher: &Dispatcher<'_>,
+    due: Due,
+) -> Result<Report, ServiceError> {
+    let now = ctx.clock.now_ms();
+    let items = outbox::pending(ctx, now, due == Due::Now).await?;
+    let mut report = Report::default();
+    for item in items {
+        let Some(leased) =
+            outbox::lease(ctx, &item, now.saturating_add(dispatcher.retry.lease_ms)).await?
+        else {
+            continue;
+        };
+        dispatch_item(ctx, dispatcher, leased, &mut report).await?;
+    }
+    Ok(report)
+}
+
+async fn dispatch_item(
+    ctx: &Ctx<'_>,
+    dispatcher: &Dispatcher<'_>,
+    mut item: OutboxItem,
+    report: &mut Report,
+) -> Result<(), ServiceError> {
+    let subject = match outbox::subject(ctx, &item).await {
+        Ok(subject) => subject,
+        Err(ServiceError::NotFound(what)) => {
+            tracing::info!(instance = %ctx.instance, item = %item.id, %what, "outbox item for something gone; dropped");
+            outbox::finish(ctx, &item).await?;
+            report.finished += 1;
+            return Ok(());
+        }
+        Err(other) => return Err(other),
+    };
+    for planned in plan::plan(&subject, &item, dispatcher.public_url) {
+        let key = planned.done_key();
+        if item.done.contains(&key) {
+            continue;
+        }
+        match send_one(ctx, dispatcher, &subject, &planned).await {
+            Ok(message_id) => {
+                report.sent += 1;
+                let mut data = delivery_data(&planned);
+                data.insert(messages::MESSAGE_ID.to_owned(), message_id);
+                outbox::record_delivery(ctx, &subject.ticket.id, delivery_event::SENT, data)
+                    .await?;
+                item.done.push(key);
+                if !outbox::keep(ctx, &item).await? {
+                    return Ok(());
+                }
+                item.rev += 1;
+            }
+            Err(Failure::Retry(reason)) if item.attempts < dispatcher.retry.max_attempts => {
+                let next = ctx
+                    .clock
+                    .now_ms()
+                    .saturating_add(dispatcher.retry.delay_ms(item.attempts));
+                tracing::warn!(instance = %ctx.instance, number = %subject.ticket.number, template = %planned.kind, %reason, attempts = item.attempts, "mail deferred");
+                let mut data = delivery_data(&planned);
+                data.insert("reason".into(), reason.clone());
+                data.insert("attempts".into(), item.attempts.to_string());
+                data.insert("next_attempt_at".into(), next.to_string());
+                outbox::record_delivery(ctx, &subject.ticket.id, delivery_event::DEFERRED, data)
+                    .await?;
+                item.last_error = Some(reason);
+                item.next_attempt_at = next;
+                outbox::keep(ctx, &item).await?;
+                report.deferred += 1;
+                return Ok(());
+            }
+            Err(Failure::Retry(reason) | Failure::Permanent(reason)) => {
+                tracing::warn!(instance = %ctx.instance, number = %subject.ticket.number, template = %planned.kind, %reason, "mail given up");
+                report.failed += 1;
+                let mut data = delivery_data(&planned);
+                data.insert("reason".into(), reason);
+                data.insert("attempts".into(), item.attempts.to_string());
+                outbox::record_delivery(ctx, &subject.ticket.id, delivery_event::FAILED, data)
+                    .await?;
+                item.done.push(key);
+            }
+        }
+    }
+    outbox::finish(ctx, &item).await?;
+    report.finished += 1;
+    Ok(())
+}
+
+/// Why one mail did not go out.
+enum Failure {
+    /// The provider may take it later.
+    Retry(String),
+    /// It will never go out as it is.
+    Permanent(String),
+}
+
+/// What a delivery event records: the template, who read it, and the
+/// recipients when they are the user's side (agents' addresses stay out of
+/// a thread users see).
+fn delivery_data(planned: &Planned) -> BTreeMap<String, String> {
+    let audience = planned.kind.audience();
+    let mut data = BTreeMap::from([
+        ("template".to_owned(), planned.kind.to_string()),
+        (
+            AUDIENCE.to_owned(),
+            match audience {
+                Audience::User => "user",
+                Audience::Agent => "agent",
+            }
+            .to_owned(),
+        ),
+    ]);
+    if audience == Audience::User {
+        let visible: Vec<&str> = std::iter::once(&planned.to)
+            .chain(&planned.cc)
+            .map(|m| m.address.as_str())
+            .collect();
+        data.insert("recipients".into(), visible.join(", "));
+    }
+    data
+}
+
+/// The address mail about `ticket` comes from: the department's own, else
+/// the first mailbox routed to the department, else the instance's first.
+fn sender(subject: &Subject) -> Option<Mailbox> {
+    let settings = &subject.instance.mail;
+    let ticket: &Ticket = &subject.ticket;
+    let address = subject
+        .department
+        .as_ref()
+        .and_then(|d| d.email.clone())
+        .filter(|a| settings.is_own(a))
+        .or_else(|| {
+            settings
+                .mailboxes
+                .iter()
+                .find(|m| m.department == ticket.department)
+                .or_else(|| settings.mailboxes.first())
+                .map(|m| m.address.clone())
+        })?;
+    Some(Mailbox::new(subject.instance.name.clone(), address))
+}
+
+/// Renders, composes and sends one mail; the Message-ID recipients see.
+async fn send_one(
+    ctx: &Ctx<'_>,
+    dispatcher: &Dispatcher<'_>,
+    subject: &Subject,
+    planned: &Planned,
+) -> Result<String, Failure> {
+    let from = sender(subject)
+        .ok_or_else(|| Failure::Permanent("the instance has no mailbox to send from".to_owned()))?;
+    let ticket = &subject.ticket;
+    let token = dispatcher
+        .tokens
+        .token(ctx.instance, &ticket.id, &planned.to.address);
+    let reply_to =
+        dispatcher
+            .tokens
+            .address(&from.address, ctx.instance, &ticket.id, &planned.to.address);
+    let rendered = render(
+        planned.kind,
+        planned.language,
+        &TemplateTexts::default(),
+        &planned.variables,
+    )
+    .map_err(|e| Failure::Permanent(format!("{}: {e}", e.code())))?;
+
+    let marker = format!("[ref:{token}]");
+    let mut subject_line = rendered.subject.clone();
+    let number_tag = format!("[#{}]", ticket.number);
+    if !subject_line.contains(&number_tag) {
+        subject_line = format!("{number_tag} {subject_line}");
+    }
+    let text = format!("{}\n{marker}\n", rendered.text.trim_end());
+    let marker_html = format!("<p style=\"color:#999999;font-size:11px\">{marker}</p>");
+    let html = match rendered.html.rfind("</body>") {
+        Some(at) => format!(
+            "{}{marker_html}{}",
+            &rendered.html[..at],
+            &rendered.html[at..]
+        ),
+        None => format!("{}{marker_html}", rendered.html),
+    };
+
+    // The user's side sees only the messages it was part of.
+    let for_user = planned.kind.audience() == Audience::User;
+    let references: Vec<String> = subject
+        .thread_ids
+        .iter()
+        .filter(|(_, user_saw)| !for_user || *user_saw)
+        .map(|(id, _)| id.clone())
+        .collect();
+    let in_reply_to = references.last().cloned();
+    let auto_submitted: AutoSubmitted = planned.kind.auto_submitted();
+    let outgoing = Outgoing {
+        from,
+        to: vec![planned.to.clone()],
+        cc: planned.cc.clone(),
+        bcc: planned.bcc.clone(),
+        reply_to: Some(Mailbox::address(reply_to)),
+        subject: subject_line,
+        date: ctx.clock.now_ms() / 1000,
+        in_reply_to,
+        references,
+        auto_submitted,
+        language: Some(planned.language),
+        loop_tag: Some(LoopTag {
+            instance: ctx.instance.clone(),
+            ticket: Some(ticket.number.clone()),
+        }),
+        text,
+        html: Some(html),
+        ..Outgoing::default()
+    };
+    let mail = compose(&outgoing).map_err(|e| Failure::Permanent(format!("{}: {e}", e.code())))?;
+    let sent = dispatcher.mailer.send(&mail).await.map_err(|e| match e {
+        MailError::Unavailable(_) => Failure::Retry(format!("{}: {e}", e.code())),
+        other => Failure::Permanent(format!("{}: {other}", other.code())),
+    })?;
+    // Replies name this id: record it before anything else can fail.
+    if let Err(error) =
+        messages::record_sent(ctx, &sent.message_id, &ticket.id, &subject.entry.id).await
+    {
+        tracing::warn!(instance = %ctx.instance, number = %ticket.number, %error, "sent mail not recorded for threading");
+    }
+    Ok(sent.message_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_a_ceiling() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.delay_ms(1), 30_000);
+        assert_eq!(policy.delay_ms(2), 60_000);
+        assert_eq!(policy.delay_ms(3), 120_000);
+        assert_eq!(policy.delay_ms(40), 3_600_000);
+    }
+}

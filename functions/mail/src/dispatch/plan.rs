@@ -1,0 +1,483 @@
+//! Who an outbox item writes to, with which template and values: pure
+//! over the [`Subject`] the core loaded and the instance's settings.
+
+use taquilla_core::domain::mail_settings::base_address;
+use taquilla_core::domain::outbound_settings::{AlertTargets, Members};
+use taquilla_core::domain::{AgentId, Author, CopyKind, Language, User};
+use taquilla_core::services::outbox::{Occasion, OutboxItem, Subject};
+
+use crate::outbound::{
+    Audience, EntryVars, InstanceVars, Mailbox, PersonVars, TeamVars, TemplateKind, TicketVars,
+    TransferVars, UserVars, Variables,
+};
+
+/// One mail to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub kind: TemplateKind,
+    pub to: Mailbox,
+    pub cc: Vec<Mailbox>,
+    pub bcc: Vec<Mailbox>,
+    pub language: Language,
+    pub variables: Variables,
+}
+
+impl Planned {
+    /// What the item's `done` list records once this mail went out.
+    #[must_use]
+    pub fn done_key(&self) -> String {
+        format!("{}:{}", self.kind, self.to.address.to_ascii_lowercase())
+    }
+}
+
+/// Local parts that belong to machines: automatic mail never goes there.
+const MACHINE_LOCAL_PARTS: [&str; 6] = [
+    "mailer-daemon",
+    "postmaster",
+    "noreply",
+    "no-reply",
+    "donotreply",
+    "do-not-reply",
+];
+
+/// Whether `address` may receive a mail of `kind` from this instance: a
+/// plain address, not one of ours, not suppressed, and not a machine's
+/// when the mail is automatic.
+#[must_use]
+pub fn deliverable(subject: &Subject, kind: TemplateKind, address: &str) -> bool {
+    let settings = &subject.instance.mail;
+    let Some(base) = base_address(address) else {
+        return false;
+    };
+    let plain = address.len() <= 254
+        && address
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"<>,;\"()[]\\".contains(&b))
+        && address
+            .rsplit_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    let local = base.split('@').next().unwrap_or_default();
+    let machine = MACHINE_LOCAL_PARTS.contains(&local);
+    let automatic = kind.auto_submitted().header_value().is_some();
+    let refused = settings.is_own(address)
+        || settings.outbound.is_suppressed(address)
+        || (automatic && machine);
+    plain && !refused
+}
+
+/// Every mail `item` asks for, before any was sent.
+#[must_use]
+pub fn plan(subject: &Subject, item: &OutboxItem, public_url: &str) -> Vec<Planned> {
+    let outbound = &subject.instance.mail.outbound;
+    let alerts = &outbound.alerts;
+    let topic_answers = subject.topic.as_ref().is_none_or(|t| t.auto_response);
+    let mut out = Vec::new();
+    match item.occasion {
+        Occasion::TicketOpened => {
+            if item.auto_respond && outbound.new_ticket_autoresponse && topic_answers {
+                out.extend(to_user(
+                    subject,
+                    TemplateKind::NewTicketAutoresponse,
+                    &subject.user,
+                    false,
+                    public_url,
+                ));
+            }
+            if item.alert {
+                out.extend(alert(
+                    subject,
+                    TemplateKind::AlertNewTicket,
+                    &alerts.new_ticket,
+                    None,
+                    public_url,
+                ));
+            }
+        }
+        Occasion::UserMessage => {
+            if item.auto_respond && outbound.new_message_autoresponse && topic_answers {
+                let author = subject.author_user.as_ref().unwrap_or(&subject.user);
+                out.extend(to_user(
+                    subject,
+                    TemplateKind::NewMessageAutoresponse,
+                    author,
+                    false,
+                    public_url,
+                ));
+            }
+            if item.alert {
+                out.extend(alert(
+                    subject,
+                    TemplateKind::AlertNewMessage,
+                    &alerts.new_message,
+                    None,
+                    public_url,
+                ));
+            }
+        }
+        Occasion::AgentResponse => {
+            out.extend(to_user(
+                subject,
+                TemplateKind::Response,
+                &subject.user,
+                true,
+                public_url,
+            ));
+        }
+        Occasion::InternalNote => {
+            if item.alert {
+                out.extend(alert(
+                    subject,
+                    TemplateKind::AlertInternalNote,
+                    &alerts.internal_note,
+                    None,
+                    public_url,
+                ));
+            }
+        }
+        Occasion::AssignedAgent => {
+            let assigned = subject
+                .entry
+                .data
+                .get("to")
+                .and_then(|to| to.parse::<u32>().ok())
+                .map(AgentId);
+            out.extend(alert(
+                subject,
+                TemplateKind::AlertAssignedAgent,
+                &alerts.assigned,
+                assigned.map(|a| vec![a]),
+                public_url,
+            ));
+        }
+        Occasion::AssignedTeam => {
+            let team: Vec<AgentId> = subject
+                .team
+                .as_ref()
+                .map(|t| {
+                    t.lead
+                        .into_iter()
+                        .chain(t.members.iter().copied())
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.extend(alert(
+                subject,
+                TemplateKind::AlertAssignedTeam,
+                &alerts.assigned,
+                Some(team),
+                public_url,
+            ));
+        }
+        Occasion::Transferred => {
+            out.extend(alert(
+                subject,
+                TemplateKind::AlertTransfer,
+                &alerts.transfer,
+                None,
+                public_url,
+            ));
+        }
+        Occasion::Closed => {
+            if outbound.closed_notice {
+                out.extend(to_user(
+                    subject,
+                    TemplateKind::TicketClosed,
+                    &subject.user,
+                    false,
+                    public_url,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// A mail to `user` (with the collaborators copied when `copies`).
+fn to_user(
+    subject: &Subject,
+    kind: TemplateKind,
+    user: &User,
+    copies: bool,
+    public_url: &str,
+) -> Option<Planned> {
+    let address = user.primary_email()?;
+    if !deliverable(subject, kind, address) {
+        tracing::info!(%address, template = %kind, "not written to: undeliverable address");
+        return None;
+    }
+    let (mut cc, mut bcc) = (Vec::new(), Vec::new());
+    if copies {
+        for (collaborator, how) in &subject.collaborators {
+            let Some(copy) = collaborator.primary_email() else {
+                continue;
+            };
+            if collaborator.id == user.id || !deliverable(subject, kind, copy) {
+                continue;
+            }
+            let mailbox = Mailbox::new(collaborator.name.clone(), copy);
+            match how {
+                CopyKind::Cc => cc.push(mailbox),
+                CopyKind::Bcc => bcc.push(mailbox),
+            }
+        }
+    }
+    let language = user.language.unwrap_or(subject.instance.language);
+    let recipient = PersonVars::new(user.name.clone(), address);
+    Some(Planned {
+        kind,
+        to: Mailbox::new(user.name.clone(), address),
+        cc,
+        bcc,
+        language,
+        variables: variables(subject, kind, recipient, public_url),
+    })
+}
+
+/// One alert per agent the targets name (and the administrator's address),
+/// never to the agent who caused it. `named` replaces the assignee and team
+/// rules for assignment alerts (the agent or team just given the ticket).
+fn alert(
+    subject: &Subject,
+    kind: TemplateKind,
+    targets: &AlertTargets,
+    named: Option<Vec<AgentId>>,
+    public_url: &str,
+) -> Vec<Planned> {
+    if !targets.enabled {
+        return Vec::new();
+    }
+    let ticket = &subject.ticket;
+    let mut ids: Vec<AgentId> = Vec::new();
+    match named {
+        Some(named) => ids.extend(named),
+        None => {
+            if targets.assignee {
+                ids.extend(ticket.assignee);
+            }
+            if let Some(team) = &subject.team {
+                if targets.team_lead {
+                    ids.extend(team.lead);
+                }
+                if targets.team_members {
+                    ids.extend(team.members.iter().copied());
+                }
+            }
+        }
+    }
+    if targets.department_manager {
+        ids.extend(subject.department.as_ref().and_then(|d| d.manager));
+    }
+    let members = match targets.department_members {
+        Members::Always => true,
+        Members::WhenUnassigned => ids.is_empty(),
+        Members::Never => false,
+    };
+    if members {
+        ids.extend(
+            subject
+                .agents
+                .iter()
+                .filter(|a| a.departments().any(|d| d == ticket.department))
+                .map(|a| a.id),
+        );
+    }
+    let actor = match &subject.entry.author {
+        Author::Agent(id) => Some(*id),
+        _ => None,
+    };
+    let mut out: Vec<Planned> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for id in ids {
+        if Some(id) == actor {
+            continue;
+        }
+        let Some(agent) = subject.agents.iter().find(|a| a.id == id) else {
+            continue;
+        };
+        if !agent.active || agent.on_vacation {
+            continue;
+        }
+        push_agent(
+            subject,
+            kind,
+            &agent.name,
+            &agent.email,
+            public_url,
+            &mut seen,
+            &mut out,
+        );
+    }
+    if targets.admin
+        && let Some(admin) = subject.instance.mail.outbound.admin_address.as_deref()
+    {
+        push_agent(subject, kind, "", admin, public_url, &mut seen, &mut out);
+    }
+    out
+}
+
+fn push_agent(
+    subject: &Subject,
+    kind: TemplateKind,
+    name: &str,
+    email: &str,
+    public_url: &str,
+    seen: &mut Vec<String>,
+    out: &mut Vec<Planned>,
+) {
+    let address = email.to_ascii_lowercase();
+    if seen.contains(&address) || !deliverable(subject, kind, &address) {
+        return;
+    }
+    seen.push(address.clone());
+    let recipient = PersonVars::new(name, address.clone());
+    out.push(Planned {
+        kind,
+        to: Mailbox::new(name, address),
+        cc: Vec::new(),
+        bcc: Vec::new(),
+        language: subject.instance.language,
+        variables: variables(subject, kind, recipient, public_url),
+    });
+}
+
+/// The values of a mail of `kind` to `recipient`.
+fn variables(
+    subject: &Subject,
+    kind: TemplateKind,
+    recipient: PersonVars,
+    public_url: &str,
+) -> Variables {
+    let ticket = &subject.ticket;
+    let name_of = |id: AgentId| {
+        subject
+            .agents
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| a.name.clone())
+    };
+    let entry = &subject.entry;
+    let author = match &entry.author {
+        Author::Agent(id) => name_of(*id).unwrap_or_default(),
+        Author::User(id) if *id == subject.user.id => subject.user.name.clone(),
+        Author::User(_) => subject
+            .author_user
+            .as_ref()
+            .map(|u| u.name.clone())
+            .unwrap_or_default(),
+        Author::System(_) => subject.instance.name.clone(),
+    };
+    let body = EntryVars::stored(author.clone(), &entry.body_html, entry.body_text.clone());
+    let mut vars = Variables {
+        instance: InstanceVars {
+            name: subject.instance.name.clone(),
+            url: public_url.to_owned(),
+        },
+        recipient,
+        ticket: Some(TicketVars {
+            number: ticket.number.clone(),
+            subject: ticket.subject.clone(),
+            status: subject
+                .status
+                .as_ref()
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            priority: subject
+                .priority
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
+            department: subject
+                .department
+                .as_ref()
+                .map(|d| d.name.clone())
+                .unwrap_or_default(),
+            topic: subject.topic.as_ref().map(|t| t.name.clone()),
+            due: ticket.due_at.map(utc),
+            created: utc(ticket.created_at),
+            link: None,
+            agent_link: (kind.audience() == Audience::Agent).then(|| public_url.to_owned()),
+            assignee: ticket.assignee.and_then(name_of),
+            team: subject.team.as_ref().map(|t| t.name.clone()),
+        }),
+        user: Some(UserVars {
+            name: subject.user.name.clone(),
+            email: subject.user.primary_email().unwrap_or_default().to_owned(),
+            organisation: None,
+        }),
+        team: subject.team.as_ref().map(|t| TeamVars {
+            name: t.name.clone(),
+        }),
+        ..Variables::default()
+    };
+    if let Author::Agent(id) = &entry.author {
+        vars.agent = Some(PersonVars::new(
+            author.clone(),
+            subject
+                .agents
+                .iter()
+                .find(|a| a.id == *id)
+                .map(|a| a.email.clone())
+                .unwrap_or_default(),
+        ));
+    }
+    match kind {
+        TemplateKind::NewTicketAutoresponse
+        | TemplateKind::NewMessageAutoresponse
+        | TemplateKind::AlertNewTicket
+        | TemplateKind::AlertNewMessage => vars.message = Some(body),
+        TemplateKind::Response => vars.response = Some(body),
+        TemplateKind::AlertInternalNote => vars.note = Some(body),
+        TemplateKind::AlertAssignedAgent => {
+            vars.assignee = ticket
+                .assignee
+                .and_then(|id| subject.agents.iter().find(|a| a.id == id))
+                .map(|a| PersonVars::new(a.name.clone(), a.email.clone()));
+        }
+        TemplateKind::AlertTransfer => {
+            vars.transfer = Some(TransferVars {
+                from_department: subject
+                    .previous_department
+                    .as_ref()
+                    .map(|d| d.name.clone())
+                    .unwrap_or_default(),
+            });
+        }
+        _ => {}
+    }
+    vars
+}
+
+/// An epoch-millisecond time as `YYYY-MM-DD HH:MM UTC`.
+#[must_use]
+pub fn utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_print_in_utc() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(1_767_225_600_000), "2026-01-01 00:00 UTC");
+        assert_eq!(utc(951_825_600_000), "2000-02-29 12:00 UTC");
+    }
+}
