@@ -87,7 +87,7 @@ pub fn text_to_html(text: &str) -> String {
 }
 
 /// Elements after which text continues on a new line.
-const BLOCKS: &[&str] = &[
+pub const BLOCKS: &[&str] = &[
     "p",
     "div",
     "br",

@@ -7,8 +7,8 @@ pub mod context;
 pub mod directory;
 pub mod messages;
 pub mod organisations;
-pub mod outbox;
 pub mod osticket;
+pub mod outbox;
 pub mod provision;
 pub mod tasks;
 pub mod tickets;
@@ -23,6 +23,20 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Present exactly when more items follow.
     pub cursor: Option<String>,
+}
+
+impl<T: serde::de::DeserializeOwned> Page<T> {
+    /// The records of a store page, decoded, with its cursor.
+    pub fn decode(page: crate::store::Page) -> Result<Self, crate::store::StoreError> {
+        Ok(Self {
+            items: page
+                .items
+                .iter()
+                .map(crate::store::codec::decode)
+                .collect::<Result<_, _>>()?,
+            cursor: page.cursor,
+        })
+    }
 }
 
 use thiserror::Error;

@@ -126,15 +126,7 @@ pub async fn list(
         .sk(keys::objects_of(OrgId::KIND))
         .limit(limit.clamp(1, crate::store::MAX_QUERY_LIMIT))
         .after(cursor);
-    let page = ctx.store.query(&query).await?;
-    Ok(Page {
-        items: page
-            .items
-            .iter()
-            .map(codec::decode)
-            .collect::<Result<_, _>>()?,
-        cursor: page.cursor,
-    })
+    Ok(Page::decode(ctx.store.query(&query).await?)?)
 }
 
 /// The organisation whose domains contain `domain`, if any (the one with

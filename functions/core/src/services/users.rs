@@ -141,15 +141,7 @@ pub async fn list(
     let query = Query::table(keys::users_pk(ctx.instance))
         .limit(limit.clamp(1, crate::store::MAX_QUERY_LIMIT))
         .after(cursor);
-    let page = ctx.store.query(&query).await?;
-    Ok(Page {
-        items: page
-            .items
-            .iter()
-            .map(codec::decode)
-            .collect::<Result<_, _>>()?,
-        cursor: page.cursor,
-    })
+    Ok(Page::decode(ctx.store.query(&query).await?)?)
 }
 
 /// Changes to a user's profile; `None` leaves a field as it is.

@@ -27,7 +27,7 @@
 //! Quoting interleaved with answers is left whole: an attribution or a
 //! `>` block only counts when nothing but quoted lines follow it.
 
-use taquilla_core::sanitize::decode_entities;
+use taquilla_core::sanitize::{BLOCKS, decode_entities};
 
 /// Splits a plain-text body into what is new and the quoted history.
 /// `quoted` is empty when no history is found.
@@ -451,34 +451,6 @@ fn attribute<'a>(inner: &'a str, name: &str) -> Option<&'a str> {
         }
     }
 }
-
-/// Elements that end a line of text.
-const BLOCKS: &[&str] = &[
-    "p",
-    "div",
-    "br",
-    "li",
-    "ul",
-    "ol",
-    "tr",
-    "table",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "blockquote",
-    "pre",
-    "hr",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "dd",
-    "dt",
-    "dl",
-];
 
 /// Elements whose content is not text.
 const SKIPPED: &[&str] = &["head", "style", "script", "title", "template"];

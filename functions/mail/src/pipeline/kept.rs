@@ -79,15 +79,7 @@ pub async fn list(
     let query = Query::table(keys::mail::kept_pk(ctx.instance))
         .limit(limit.clamp(1, taquilla_core::store::MAX_QUERY_LIMIT))
         .after(cursor);
-    let page = ctx.store.query(&query).await?;
-    Ok(Page {
-        items: page
-            .items
-            .iter()
-            .map(codec::decode)
-            .collect::<Result<_, _>>()?,
-        cursor: page.cursor,
-    })
+    Ok(Page::decode(ctx.store.query(&query).await?)?)
 }
 
 /// The raw bytes of a kept message.

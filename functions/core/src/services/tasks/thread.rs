@@ -9,7 +9,7 @@ use crate::domain::{Author, Entry, EntryId, EntryKind, Task, TaskId};
 use crate::keys;
 use crate::sanitize::Body;
 use crate::services::{Actor, Ctx, Page, ServiceError};
-use crate::store::{MAX_QUERY_LIMIT, Query, codec};
+use crate::store::{MAX_QUERY_LIMIT, Query};
 
 /// Attempts at saving a note when other changes keep winning the race.
 const SAVE_ATTEMPTS: usize = 8;
@@ -85,14 +85,5 @@ pub async fn thread(
         .sk(keys::entries())
         .limit(limit.clamp(1, MAX_QUERY_LIMIT))
         .after(cursor);
-    let page = ctx.store.query(&query).await?;
-    let items = page
-        .items
-        .iter()
-        .map(codec::decode)
-        .collect::<Result<Vec<Entry>, _>>()?;
-    Ok(Page {
-        items,
-        cursor: page.cursor,
-    })
+    Ok(Page::<Entry>::decode(ctx.store.query(&query).await?)?)
 }
