@@ -129,6 +129,16 @@ numeric_id!(
     OrgId,
     "ORG"
 );
+numeric_id!(
+    /// A business-hours schedule of an instance.
+    ScheduleId,
+    "SCHED"
+);
+numeric_id!(
+    /// An SLA plan of an instance.
+    SlaPlanId,
+    "SLA"
+);
 
 macro_rules! opaque_id {
     ($(#[$doc:meta])* $name:ident) => {

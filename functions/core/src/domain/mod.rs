@@ -10,6 +10,8 @@ pub mod organisation_unit;
 pub mod outbound_settings;
 pub mod people;
 pub mod role;
+pub mod schedule;
+pub mod sla;
 pub mod task;
 pub mod thread;
 pub mod ticket;
@@ -19,11 +21,14 @@ pub use ids::{
     AgentId, DepartmentId, EntryId, InstanceId, OrgId, PriorityId, RoleId, StatusId, TaskId,
     TeamId, TicketId, TopicId, UserId,
 };
+pub use ids::{ScheduleId, SlaPlanId};
 pub use instance::{Instance, Language};
 pub use mail_settings::{MailSettings, VerdictPolicy};
 pub use organisation_unit::{AssignmentMode, AutoAssign, Department, HelpTopic};
 pub use people::{Organisation, Team, User};
 pub use role::{Permission, Role};
+pub use schedule::{Calendar, Schedule, ScheduleError};
+pub use sla::{SlaError, SlaPlan};
 pub use task::{Task, TaskState};
 pub use thread::{Attachment, Author, Entry, EntryKind};
 pub use ticket::{Collaborator, CopyKind, Priority, Source, State, Status, Ticket};
