@@ -124,7 +124,8 @@ impl Default for AlertTargets {
 #[serde(rename_all = "snake_case")]
 pub enum Members {
     Always,
-    /// Only while nobody (agent or team) is assigned the ticket.
+    /// Only when the other targets name no one (the ticket is
+    /// unassigned, or its assignee and team have nobody to alert).
     WhenUnassigned,
     Never,
 }
