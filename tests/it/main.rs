@@ -15,5 +15,6 @@ mod permissions;
 mod queue_cost;
 mod store;
 mod tasks;
+mod templates_api;
 mod ticket_actions;
 mod tickets;

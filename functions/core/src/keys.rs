@@ -27,6 +27,7 @@
 //! | mail message received or sent (by Message-ID or content hash) | `I#{instance}#MSG#{sha256}` | `MSG` |
 //! | mail kept for review (could not be processed) | `I#{instance}#MAILKEPT` | `{received_ms:013}#{id}` |
 //! | mailbox address (unique; deployment-wide) | `MAILBOX#{address}` | `ROUTE` |
+//! | an instance's own mail template | `I#{instance}` | `TEMPLATE#{kind}#{language}` |
 //! | outbox item: mail a ticket change still has to send | `I#{instance}#OUTBOX` | `{created_ms:013}#{id}` |
 //!
 //! Ticket queues are the GSIs; every ticket item carries the keys of the
@@ -346,6 +347,13 @@ pub mod mail {
             format!("MAILBOX#{}", address.trim().to_lowercase()),
             "ROUTE",
         )
+    }
+
+    /// An instance's own texts for a mail template (`kind`, `language`),
+    /// replacing the built-in ones.
+    #[must_use]
+    pub fn template(instance: &InstanceId, kind: &str, language: &str) -> Key {
+        Key::new(instance_pk(instance), format!("TEMPLATE#{kind}#{language}"))
     }
 
     /// Attribute of a mailbox route naming its instance.

@@ -15,3 +15,4 @@ pub mod inbound;
 pub mod outbound;
 pub mod pipeline;
 pub mod reply_token;
+pub mod templates;

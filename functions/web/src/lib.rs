@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::admin::router())
         .merge(routes::tickets::router())
         .merge(routes::tasks::router())
+        .merge(routes::templates::router())
         .fallback(not_found)
         .with_state(state)
         .layer(

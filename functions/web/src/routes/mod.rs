@@ -7,4 +7,5 @@ pub mod home;
 pub mod openapi;
 pub mod osticket;
 pub mod tasks;
+pub mod templates;
 pub mod tickets;

@@ -17,7 +17,7 @@ use axum::Json;
 use serde_json::{Map, Value, json};
 
 use super::tickets::{self, ApiRoute};
-use super::{admin, tasks};
+use super::{admin, tasks, templates};
 
 /// A documented route: what [`ApiRoute`] says, without the handler.
 #[derive(Debug, Clone, Copy)]
@@ -86,6 +86,7 @@ pub fn routes() -> Vec<DocRoute> {
         .iter()
         .chain(tasks::ROUTES)
         .chain(admin::ROUTES)
+        .chain(templates::ROUTES)
         .map(DocRoute::from)
         .chain(OTHER_ROUTES.iter().copied())
         .collect()
@@ -189,6 +190,7 @@ fn all_schemas() -> Value {
     let mut all = schemas::schemas(KINDS);
     if let Value::Object(map) = &mut all {
         map.extend(tasks::schemas());
+        map.extend(templates::schemas());
     }
     all
 }
