@@ -13,6 +13,8 @@ mod mailboxes;
 mod mailer;
 mod permissions;
 mod queue_cost;
+mod ses_inbound;
+mod sla;
 mod store;
 mod tasks;
 mod templates_api;

@@ -1,0 +1,38 @@
+//! The `inbound-mail` Lambda function: SES receipt events in, tickets out
+//! (see `taquilla_lambda::inbound_mail`). Only wiring lives here.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::ses::SimpleEmailEvent;
+use lambda_runtime::{LambdaEvent, service_fn};
+use taquilla_core::secrets::Purpose;
+use taquilla_lambda::config::{self, INBOUND_BUCKET};
+use taquilla_lambda::inbound_mail::{self, InboundDeps};
+use taquilla_mail::reply_token::ReplyTokens;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    taquilla_lambda::init_logging();
+    let config = config::from_env(std::env::vars())?;
+    for name in &config.unknown {
+        tracing::warn!(%name, "unknown TAQUILLA_* variable ignored");
+    }
+    let source = config
+        .inbound
+        .clone()
+        .ok_or_else(|| format!("{INBOUND_BUCKET} is required"))?;
+    let adapters = config::adapters(&config.settings).await?;
+    let deps = Arc::new(InboundDeps {
+        store: adapters.store,
+        blobs: adapters.blobs,
+        clock: adapters.clock,
+        s3: adapters.s3,
+        source,
+        tokens: ReplyTokens::new(config.master.derive(Purpose::ReplyTokens)),
+    });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SimpleEmailEvent>| {
+        let deps = deps.clone();
+        async move { inbound_mail::handle(&deps, event.payload).await }
+    }))
+    .await
+}

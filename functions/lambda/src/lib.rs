@@ -1,0 +1,28 @@
+//! Taquilla's AWS Lambda functions. Each function is a module here, with
+//! its logic tested without a runtime, and a thin binary in `src/bin/`
+//! that only wires configuration and adapters and hands the module's
+//! handler to `lambda_runtime`:
+//!
+//! - [`inbound_mail`]: an SES receipt rule stored a received message in S3
+//!   and invokes it; the message goes through the inbound pipeline of each
+//!   help desk it was sent to.
+//!
+//! [`config`] reads the functions' configuration from the environment
+//! (the `TAQUILLA_*` variables of `taquilla_core::config`, plus the few
+//! only a function needs) and builds the AWS adapters once per cold start.
+
+pub mod config;
+pub mod inbound_mail;
+
+/// Logs as JSON lines (what CloudWatch Logs Insights reads), filtered by
+/// `TAQUILLA_LOG` (e.g. `info,taquilla_mail=debug`), `info` by default.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TAQUILLA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second initialisation (tests) keeps the first.
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .try_init();
+}
