@@ -14,7 +14,6 @@ mod mailer;
 mod permissions;
 mod queue_cost;
 mod ses_inbound;
-mod sla;
 mod store;
 mod tasks;
 mod templates_api;
