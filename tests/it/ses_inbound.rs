@@ -2,20 +2,21 @@
 //! (the committed fixture) and the raw message in an S3 bucket become a
 //! ticket in DynamoDB; delivered twice it changes nothing; a message gone
 //! from the bucket and a message SES found a virus in are reported, not
-//! retried; an unreadable bucket asks Lambda to retry.
+//! retried; an unreadable bucket asks Lambda to retry; the auto-response
+//! leaves through the emulator's SES (read back from `/moto-api/data.json`).
 
 use std::sync::Arc;
 
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::Value;
-use taquilla_aws::{DynamoStore, S3Blobs};
+use taquilla_aws::{DynamoStore, S3Blobs, SesMailer};
 use taquilla_core::clock::{Clock, SystemClock};
 use taquilla_core::domain::{EntryKind, InstanceId};
 use taquilla_core::secrets::{MasterKey, Purpose};
 use taquilla_core::services::tickets::{self, QueueFilter};
 use taquilla_core::services::{Actor, Ctx, provision, users};
 use taquilla_lambda::config::InboundSource;
-use taquilla_lambda::inbound_mail::{self, InboundDeps, SimpleEmailEvent, Summary};
+use taquilla_lambda::inbound_mail::{self, InboundDeps, Outbound, SimpleEmailEvent, Summary};
 use taquilla_mail::pipeline::Outcome;
 use taquilla_mail::reply_token::ReplyTokens;
 use taquilla_tests::moto;
@@ -66,6 +67,14 @@ async fn deployment() -> Deployment {
         .ensure_bucket()
         .await
         .unwrap();
+    // The demo instance's mailboxes may send (moto keeps identities for
+    // the life of the process: a second creation is refused, harmlessly).
+    let ses = aws_sdk_sesv2::Client::new(&config);
+    let _ = ses
+        .create_email_identity()
+        .email_identity("demo.taquilla.test")
+        .send()
+        .await;
     let store = Arc::new(store);
     let blobs = Arc::new(blobs);
     let master = MasterKey::generate().unwrap();
@@ -79,6 +88,10 @@ async fn deployment() -> Deployment {
             prefix: PREFIX.to_owned(),
         },
         tokens: ReplyTokens::new(master.derive(Purpose::ReplyTokens)),
+        outbound: Some(Outbound {
+            mailer: Arc::new(SesMailer::new(ses)),
+            public_url: "https://help.example.edu".to_owned(),
+        }),
     };
     Deployment {
         deps,
@@ -269,4 +282,52 @@ async fn an_unreadable_inbound_bucket_asks_lambda_to_retry() {
     assert_eq!(error.code(), "inbound_unavailable");
     assert!(error.to_string().contains(MESSAGE_ID), "{error}");
     assert!(d.open_tickets().await.is_empty());
+}
+
+/// The raw messages the emulator's SES recorded as sent to `address`.
+async fn sent_to(address: &str) -> Vec<String> {
+    let url = format!("{}/moto-api/data.json", moto::moto().endpoint);
+    let body = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+    let data: Value = serde_json::from_slice(&body).unwrap();
+    data["ses"]["RawMessage"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| {
+            m["destinations"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d == address))
+        })
+        .map(|m| m["raw_data"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auto_response_leaves_through_ses_once() {
+    let d = deployment().await;
+    // A sender of this test alone, so the emulator's record is ours.
+    let sender = format!("{}@example.edu", moto::unique_name("nuria"));
+    let raw = String::from_utf8(FIXTURE_MESSAGE.to_vec())
+        .unwrap()
+        .replace("nuria.puig@example.edu", &sender);
+    d.receive(MESSAGE_ID, raw.as_bytes()).await;
+
+    let summary = d.handle(event(|_| {})).await;
+    let Outcome::Opened { number, .. } = outcome(&summary).clone() else {
+        panic!("{summary:?}");
+    };
+    let report = summary.messages[0].deliveries[0].mail.unwrap();
+    assert!(report.sent >= 1 && report.failed == 0, "{report:?}");
+    let sent = sent_to(&sender).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let mail = &sent[0];
+    assert!(mail.contains(&format!("[#{number}]")), "{mail}");
+    assert!(mail.contains("support@demo.taquilla.test"), "{mail}");
+    assert!(mail.contains("Auto-Submitted: auto-replied"), "{mail}");
+
+    // Delivered again: a duplicate, and nothing more is sent.
+    let again = d.handle(event(|_| {})).await;
+    assert!(matches!(outcome(&again), Outcome::Duplicate { .. }));
+    assert_eq!(sent_to(&sender).await.len(), 1);
 }

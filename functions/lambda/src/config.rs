@@ -8,7 +8,8 @@
 //! | --- | --- |
 //! | `TAQUILLA_STORE` | `dynamodb://table` (required: a function has no disk) |
 //! | `TAQUILLA_BLOBS` | `s3://bucket/prefix` for attachments (required) |
-//! | `TAQUILLA_MAIL` | `ses://region` for outbound mail |
+//! | `TAQUILLA_MAIL` | `ses://region` for outbound mail (required) |
+//! | `TAQUILLA_PUBLIC_URL` | the portal's address, for links in mail |
 //! | `TAQUILLA_MASTER_KEY` | the deployment's master key, hex (required) |
 //! | `TAQUILLA_INBOUND_BUCKET` | the bucket SES stores received mail in (`inbound-mail`) |
 //! | `TAQUILLA_INBOUND_PREFIX` | the receipt rule's object key prefix, as written there |
@@ -17,7 +18,10 @@ use std::sync::Arc;
 
 use taquilla_core::blobs::Blobs;
 use taquilla_core::clock::{Clock, SystemClock};
-use taquilla_core::config::{self, AwsTarget, BlobsUrl, ConfigError, Layer, Settings, StoreUrl};
+use taquilla_core::config::{
+    self, AwsTarget, BlobsUrl, ConfigError, Layer, MailUrl, Settings, StoreUrl,
+};
+use taquilla_core::mailer::Mailer;
 use taquilla_core::secrets::MasterKey;
 use taquilla_core::store::ItemStore;
 
@@ -80,7 +84,7 @@ fn error(key: &str, message: impl Into<String>) -> ConfigError {
 }
 
 /// Reads the configuration from `vars` (the process's environment in the
-/// binaries). The store must be DynamoDB and the blobs S3.
+/// binaries). The store must be DynamoDB, the blobs S3 and the mail SES.
 pub fn from_env(
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<FunctionConfig, ConfigError> {
@@ -106,6 +110,12 @@ pub fn from_env(
         return Err(error(
             "TAQUILLA_BLOBS",
             "a function has no disk of its own: use s3://BUCKET/PREFIX",
+        ));
+    }
+    if !matches!(settings.mail, MailUrl::Ses { .. }) {
+        return Err(error(
+            "TAQUILLA_MAIL",
+            "a function has no disk of its own: use ses://REGION",
         ));
     }
     let master = lookup(MASTER_KEY).ok_or_else(|| error(MASTER_KEY, "is required"))?;
@@ -151,6 +161,7 @@ pub struct Adapters {
     pub store: Arc<dyn ItemStore>,
     pub blobs: Arc<dyn Blobs>,
     pub clock: Arc<dyn Clock>,
+    pub mailer: Arc<dyn Mailer>,
     /// The S3 client of the blobs, for other buckets of the deployment
     /// (the inbound one).
     pub s3: aws_sdk_s3::Client,
@@ -181,12 +192,18 @@ pub async fn adapters(settings: &Settings) -> Result<Adapters, ConfigError> {
         table.clone(),
     )
     .with_clock(clock.clone());
+    let MailUrl::Ses { aws: mail_aws } = &settings.mail else {
+        return Err(error("TAQUILLA_MAIL", "use ses://REGION"));
+    };
     let s3 = s3_client(&sdk_config(blobs_aws).await);
+    let mailer =
+        taquilla_aws::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk_config(mail_aws).await));
     let blobs = taquilla_aws::S3Blobs::new(s3.clone(), bucket.clone(), prefix.clone());
     Ok(Adapters {
         store: Arc::new(store),
         blobs: Arc::new(blobs),
         clock,
+        mailer: Arc::new(mailer),
         s3,
     })
 }
@@ -208,6 +225,7 @@ mod tests {
         vec![
             ("TAQUILLA_STORE", "dynamodb://taquilla"),
             ("TAQUILLA_BLOBS", "s3://taquilla-files/attachments"),
+            ("TAQUILLA_MAIL", "ses://eu-west-1"),
             ("TAQUILLA_MASTER_KEY", KEY),
             ("PATH", "/usr/bin"),
         ]
@@ -238,6 +256,9 @@ mod tests {
     fn local_adapters_and_a_missing_master_key_are_refused() {
         let local = from_env(vars(&[("TAQUILLA_MASTER_KEY", KEY)])).unwrap_err();
         assert_eq!(local.key, "TAQUILLA_STORE");
+        let mut pairs = aws_vars();
+        pairs.retain(|(k, _)| *k != "TAQUILLA_MAIL");
+        assert_eq!(from_env(vars(&pairs)).unwrap_err().key, "TAQUILLA_MAIL");
         let mut pairs = aws_vars();
         pairs.retain(|(k, _)| *k != MASTER_KEY);
         assert_eq!(from_env(vars(&pairs)).unwrap_err().key, MASTER_KEY);

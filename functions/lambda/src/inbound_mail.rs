@@ -16,6 +16,12 @@
 //! took it already answers `duplicate`). What can never succeed (the
 //! object is gone, the message is refused) is logged and reported in the
 //! [`Summary`], and the invocation succeeds.
+//!
+//! What a message owes (the auto-response, alerts) was written to the
+//! instance's outbox with the ticket; with an [`Outbound`] configured it
+//! is sent right after, as `taquilla pipe` does. A failure there does not
+//! fail the invocation: the message is safe, and what was not sent stays
+//! pending in the outbox (with its own retries) for the next run.
 
 use std::sync::Arc;
 
@@ -27,8 +33,10 @@ use serde::Serialize;
 use taquilla_core::blobs::Blobs;
 use taquilla_core::clock::Clock;
 use taquilla_core::domain::InstanceId;
+use taquilla_core::mailer::Mailer;
 use taquilla_core::services::{Ctx, ServiceError, directory};
 use taquilla_core::store::ItemStore;
+use taquilla_mail::dispatch::{self, Dispatcher, Due, Report, RetryPolicy};
 use taquilla_mail::inbound::Verdict;
 use taquilla_mail::pipeline::{self, Envelope, Outcome, Temporary, Verdicts};
 use taquilla_mail::reply_token::ReplyTokens;
@@ -50,6 +58,16 @@ pub struct InboundDeps {
     pub s3: aws_sdk_s3::Client,
     pub source: InboundSource,
     pub tokens: ReplyTokens,
+    /// Sends what the message owes; `None` leaves it in the outbox.
+    pub outbound: Option<Outbound>,
+}
+
+/// How mail leaves.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    pub mailer: Arc<dyn Mailer>,
+    /// The portal's address, for links in mail (`TAQUILLA_PUBLIC_URL`).
+    pub public_url: String,
 }
 
 impl std::fmt::Debug for InboundDeps {
@@ -57,6 +75,7 @@ impl std::fmt::Debug for InboundDeps {
         f.debug_struct("InboundDeps")
             .field("store", &self.store)
             .field("source", &self.source)
+            .field("outbound", &self.outbound)
             .finish_non_exhaustive()
     }
 }
@@ -86,6 +105,9 @@ pub struct Delivery {
     pub instance: String,
     pub recipients: Vec<String>,
     pub outcome: Outcome,
+    /// What the run of the instance's outbox after it did; `None` when
+    /// none ran (no [`Outbound`], a refused message) or it failed.
+    pub mail: Option<Report>,
 }
 
 /// A permanent failure of a whole message, with a stable code.
@@ -232,13 +254,48 @@ async fn message(
                 tracing::info!(%message_id, %instance, summary = %outcome.summary(), "message received")
             }
         }
+        let mail = match (&deps.outbound, &outcome) {
+            (Some(outbound), outcome) if !matches!(outcome, Outcome::Rejected { .. }) => {
+                send_pending(deps, outbound, &ctx, &message_id).await
+            }
+            _ => None,
+        };
         report.deliveries.push(Delivery {
             instance: instance.to_string(),
             recipients,
             outcome,
+            mail,
         });
     }
     Ok(report)
+}
+
+/// Sends the instance's pending mail; a failure is logged, not returned
+/// (see the module docs).
+async fn send_pending(
+    deps: &InboundDeps,
+    outbound: &Outbound,
+    ctx: &Ctx<'_>,
+    message_id: &str,
+) -> Option<Report> {
+    let dispatcher = Dispatcher {
+        mailer: outbound.mailer.as_ref(),
+        tokens: &deps.tokens,
+        public_url: &outbound.public_url,
+        retry: RetryPolicy::default(),
+    };
+    match dispatch::send_pending(ctx, &dispatcher, Due::Now).await {
+        Ok(report) => {
+            if report.deferred > 0 || report.failed > 0 {
+                tracing::warn!(%message_id, instance = %ctx.instance, ?report, "some mail not sent");
+            }
+            Some(report)
+        }
+        Err(error) => {
+            tracing::warn!(%message_id, instance = %ctx.instance, code = error.code(), %error, "pending mail not sent");
+            None
+        }
+    }
 }
 
 /// The raw message SES stored: `Ok(Err(..))` when it can never be read

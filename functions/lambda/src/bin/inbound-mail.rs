@@ -7,7 +7,7 @@ use aws_lambda_events::event::ses::SimpleEmailEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 use taquilla_core::secrets::Purpose;
 use taquilla_lambda::config::{self, INBOUND_BUCKET};
-use taquilla_lambda::inbound_mail::{self, InboundDeps};
+use taquilla_lambda::inbound_mail::{self, InboundDeps, Outbound};
 use taquilla_mail::reply_token::ReplyTokens;
 
 #[tokio::main]
@@ -29,6 +29,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         s3: adapters.s3,
         source,
         tokens: ReplyTokens::new(config.master.derive(Purpose::ReplyTokens)),
+        outbound: Some(Outbound {
+            mailer: adapters.mailer,
+            public_url: config.settings.public_url.clone(),
+        }),
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SimpleEmailEvent>| {
         let deps = deps.clone();
