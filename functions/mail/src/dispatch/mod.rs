@@ -36,9 +36,7 @@ use taquilla_core::mailer::{MailError, Mailer};
 use taquilla_core::services::outbox::{self, AUDIENCE, OutboxItem, Subject, delivery_event};
 use taquilla_core::services::{Ctx, ServiceError, messages};
 
-use crate::outbound::{
-    Audience, AutoSubmitted, LoopTag, Mailbox, Outgoing, TemplateTexts, compose, render,
-};
+use crate::outbound::{Audience, AutoSubmitted, LoopTag, Mailbox, Outgoing, compose, render};
 use crate::reply_token::ReplyTokens;
 pub use plan::{Planned, deliverable};
 
@@ -273,13 +271,13 @@ async fn send_one(
         dispatcher
             .tokens
             .address(&from.address, ctx.instance, &ticket.id, &planned.to.address);
-    let rendered = render(
-        planned.kind,
-        planned.language,
-        &TemplateTexts::default(),
-        &planned.variables,
-    )
-    .map_err(|e| Failure::Permanent(format!("{}: {e}", e.code())))?;
+    // The instance's own texts where it has them; unreadable now is a
+    // retry, not a mail sent with the wrong texts.
+    let own = crate::templates::own_texts(ctx, planned.kind, planned.language)
+        .await
+        .map_err(|e| Failure::Retry(e.to_string()))?;
+    let rendered = render(planned.kind, planned.language, &own, &planned.variables)
+        .map_err(|e| Failure::Permanent(format!("{}: {e}", e.code())))?;
 
     let marker = format!("[ref:{token}]");
     let mut subject_line = rendered.subject.clone();
