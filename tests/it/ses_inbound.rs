@@ -331,3 +331,25 @@ async fn the_auto_response_leaves_through_ses_once() {
     assert!(matches!(outcome(&again), Outcome::Duplicate { .. }));
     assert_eq!(sent_to(&sender).await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spam_verdict_in_the_receipt_opens_a_ticket_that_gets_no_auto_response() {
+    let d = deployment().await;
+    let sender = format!("{}@example.edu", moto::unique_name("spam"));
+    let raw = String::from_utf8(FIXTURE_MESSAGE.to_vec())
+        .unwrap()
+        .replace("nuria.puig@example.edu", &sender);
+    d.receive(MESSAGE_ID, raw.as_bytes()).await;
+    // The demo instance flags spam rather than refusing it.
+    let summary = d
+        .handle(event(|json| {
+            ses(json)["receipt"]["spamVerdict"]["status"] = "FAIL".into();
+        }))
+        .await;
+    assert!(
+        matches!(outcome(&summary), Outcome::Opened { .. }),
+        "{summary:?}"
+    );
+    assert_eq!(d.open_tickets().await.len(), 1);
+    assert!(sent_to(&sender).await.is_empty());
+}
