@@ -14,6 +14,7 @@ mod mailer;
 mod permissions;
 mod queue_cost;
 mod ses_inbound;
+mod sla;
 mod store;
 mod tasks;
 mod templates_api;

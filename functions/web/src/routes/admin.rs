@@ -1,6 +1,10 @@
 //! The configuration API under `/api/v1/{instance}`: the instance's settings
 //! and its departments, help topics, teams, roles, statuses, priorities and
 //! agents (list, create, read, update and, where it makes sense, delete).
+//! Business-hours schedules (`/schedules`) and SLA plans (`/sla-plans`) are
+//! named kinds with the same five routes; a schedule that makes no calendar
+//! or a plan that breaks its rules is `400 invalid_field` whose message ends
+//! with the rule's stable code in brackets (`[schedule_overlapping_intervals]`).
 //!
 //! Every route is one row of [`ROUTES`], which registers it ([`router`]) and
 //! describes it in the OpenAPI document (`routes::openapi`), so the two
@@ -22,6 +26,7 @@ use serde_json::Value;
 use taquilla_core::domain::{
     AgentId, Department, HelpTopic, Instance, Priority, Role, Status, Team,
 };
+use taquilla_core::domain::{Schedule, SlaPlan};
 use taquilla_core::services::ServiceError;
 use taquilla_core::services::admin::objects::{self, Deletable, Object, ObjectId, Record};
 use taquilla_core::services::admin::{Versioned, agents, instances};
@@ -312,6 +317,96 @@ pub const ROUTES: &[ApiRoute] = &[
         body: Some("Changes"),
         answer: (200, Some("Status")),
         handler: || patch(update::<Status>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/schedules",
+        summary: "Business-hours schedules",
+        query: &[],
+        body: None,
+        answer: (200, Some("ScheduleList")),
+        handler: || get(list::<Schedule>),
+    },
+    ApiRoute {
+        method: "POST",
+        path: "/api/v1/{instance}/schedules",
+        summary: "Create a business-hours schedule",
+        query: &[],
+        body: Some("NewSchedule"),
+        answer: (201, Some("Schedule")),
+        handler: || post(create::<Schedule>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/schedules/{id}",
+        summary: "A business-hours schedule",
+        query: &[],
+        body: None,
+        answer: (200, Some("Schedule")),
+        handler: || get(read::<Schedule>),
+    },
+    ApiRoute {
+        method: "PATCH",
+        path: "/api/v1/{instance}/schedules/{id}",
+        summary: "Change a business-hours schedule",
+        query: &[],
+        body: Some("Changes"),
+        answer: (200, Some("Schedule")),
+        handler: || patch(update::<Schedule>),
+    },
+    ApiRoute {
+        method: "DELETE",
+        path: "/api/v1/{instance}/schedules/{id}",
+        summary: "Delete a schedule no SLA plan counts in",
+        query: &[],
+        body: None,
+        answer: (204, None),
+        handler: || delete_route(delete::<Schedule>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/sla-plans",
+        summary: "SLA plans",
+        query: &[],
+        body: None,
+        answer: (200, Some("SlaPlanList")),
+        handler: || get(list::<SlaPlan>),
+    },
+    ApiRoute {
+        method: "POST",
+        path: "/api/v1/{instance}/sla-plans",
+        summary: "Create a SLA plan",
+        query: &[],
+        body: Some("NewSlaPlan"),
+        answer: (201, Some("SlaPlan")),
+        handler: || post(create::<SlaPlan>),
+    },
+    ApiRoute {
+        method: "GET",
+        path: "/api/v1/{instance}/sla-plans/{id}",
+        summary: "A SLA plan",
+        query: &[],
+        body: None,
+        answer: (200, Some("SlaPlan")),
+        handler: || get(read::<SlaPlan>),
+    },
+    ApiRoute {
+        method: "PATCH",
+        path: "/api/v1/{instance}/sla-plans/{id}",
+        summary: "Change a SLA plan",
+        query: &[],
+        body: Some("Changes"),
+        answer: (200, Some("SlaPlan")),
+        handler: || patch(update::<SlaPlan>),
+    },
+    ApiRoute {
+        method: "DELETE",
+        path: "/api/v1/{instance}/sla-plans/{id}",
+        summary: "Delete an SLA plan no department or help topic gives",
+        query: &[],
+        body: None,
+        answer: (204, None),
+        handler: || delete_route(delete::<SlaPlan>),
     },
     ApiRoute {
         method: "GET",

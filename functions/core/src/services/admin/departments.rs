@@ -52,7 +52,7 @@ impl Object for Department {
     }
 
     /// A well-formed e-mail (lower-cased), an existing parent that makes no
-    /// cycle, an existing manager.
+    /// cycle, an existing SLA plan, an existing manager.
     async fn check(
         &mut self,
         ctx: &Ctx<'_>,
@@ -70,6 +70,7 @@ impl Object for Department {
                     .map(|d| d.record.parent.map(|p| p.0))
             })?;
         }
+        super::sla_plans::require_plan(ctx, self.sla).await?;
         if let Some(manager) = self.manager
             && !records::exists(ctx, AgentId::KIND, manager.0).await?
         {

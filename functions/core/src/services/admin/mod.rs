@@ -1,6 +1,9 @@
 //! What an administrator configures: the instance's settings, departments,
 //! help topics, agents, teams, roles, statuses and priorities.
 //!
+//! Business-hours schedules ([`schedules`]) and SLA plans ([`sla_plans`])
+//! are named objects too, with the same life.
+//!
 //! Departments, help topics, teams, roles, statuses and priorities are named
 //! objects with one life, written once in [`objects`] (list, get, create,
 //! update and, but for statuses, delete); each kind's module holds what is
@@ -29,6 +32,8 @@ pub mod objects;
 pub mod priorities;
 pub mod records;
 pub mod roles;
+pub mod schedules;
+pub mod sla_plans;
 pub mod statuses;
 pub mod teams;
 pub mod topics;

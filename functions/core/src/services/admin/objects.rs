@@ -24,6 +24,7 @@ use crate::domain::{
     Department, DepartmentId, HelpTopic, Priority, PriorityId, Role, RoleId, Status, StatusId,
     Team, TeamId, TopicId,
 };
+use crate::domain::{Schedule, ScheduleId, SlaPlan, SlaPlanId};
 use crate::services::{Actor, Ctx, ServiceError};
 use crate::store::WriteOp;
 
@@ -98,6 +99,8 @@ kinds! {
     RoleId => Role, "role", Admins;
     StatusId => Status, "status", Agents;
     PriorityId => Priority, "priority", Agents;
+    ScheduleId => Schedule, "schedule", Agents;
+    SlaPlanId => SlaPlan, "SLA plan", Agents;
 }
 
 /// What a kind adds to the shared life of its objects.

@@ -81,6 +81,7 @@ impl Object for HelpTopic {
                 format!("department {} does not exist", self.department),
             ));
         }
+        super::sla_plans::require_plan(ctx, self.sla).await?;
         if let Some(priority) = self.priority
             && !records::exists(ctx, PriorityId::KIND, priority.0).await?
         {

@@ -351,6 +351,65 @@ fn new_object_schemas() -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// Business-hours schedules and SLA plans: records, lists and create bodies.
+fn sla_schemas() -> Vec<(&'static str, Value)> {
+    let string = json!({"type": "string"});
+    let int = json!({"type": "integer"});
+    let name = json!({"type": "string", "minLength": 1, "maxLength": 120, "description": "Unique in the kind, ignoring case and runs of white space"});
+    let time = json!({"type": "string", "pattern": "^([01]?[0-9]|2[0-4]):[0-5][0-9]$", "description": "HH:MM wall time; 24:00 only as an end"});
+    let span = object(&["from", "to"], json!({"from": time, "to": time}));
+    let schedule = json!({
+        "name": name,
+        "timezone": {"type": "string", "description": "IANA time zone, e.g. Europe/Madrid"},
+        "always_open": {"type": "boolean", "default": false, "description": "24x7 (holidays still close it); takes no hours"},
+        "hours": {"type": "array", "description": "Weekly opening hours; intervals of a day must not overlap", "items": object(&["days", "from", "to"], json!({
+            "days": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}},
+            "from": time, "to": time,
+        }))},
+        "holidays": {"type": "array", "items": object(&["date"], json!({
+            "date": {"type": "string", "format": "date"},
+            "name": string,
+            "hours": {"type": "array", "nullable": true, "items": span, "description": "Open only these hours that day; absent closes it"},
+        }))},
+    });
+    let minutes = json!({"type": "integer", "nullable": true, "minimum": 1, "maximum": taquilla_core::domain::sla::MAX_TARGET_MINUTES, "description": "Business minutes; null: no such target"});
+    let plan = json!({
+        "name": name,
+        "first_response_minutes": minutes, "next_response_minutes": minutes, "resolution_minutes": minutes,
+        "schedule": {"type": "integer", "nullable": true, "description": "The schedule counted in; null is 24x7"},
+        "pause_statuses": {"type": "array", "items": int, "description": "Open statuses that stop the clocks"},
+        "warning_percent": {"type": "integer", "nullable": true, "minimum": 1, "maximum": 99, "default": 80},
+        "transient": {"type": "boolean", "default": false, "description": "Replaced when the ticket's topic or department changes"},
+        "overdue_alerts": {"type": "boolean", "default": true},
+    });
+    let record = |fields: &Value| {
+        let mut fields = fields.clone();
+        fields["id"] = int.clone();
+        fields["version"] = int.clone();
+        fields
+    };
+    let list = |item: &str| {
+        object(
+            &["items"],
+            json!({"items": {"type": "array", "items": r(item)}}),
+        )
+    };
+    vec![
+        (
+            "NewSchedule",
+            object(&["name", "timezone"], schedule.clone()),
+        ),
+        (
+            "Schedule",
+            object(&["id", "name", "timezone", "version"], record(&schedule)),
+        ),
+        ("ScheduleList", list("Schedule")),
+        ("NewSlaPlan", object(&["name"], plan.clone())),
+        ("SlaPlan", object(&["id", "name", "version"], record(&plan))),
+        ("SlaPlanList", list("SlaPlan")),
+    ]
+}
+
 /// Every schema: the ticket API's, and the configuration kinds' (`kinds`:
 /// path segment and schema name), whose records are described loosely as
 /// objects with an id and a version, and whose create bodies in full.
@@ -358,6 +417,7 @@ pub fn schemas(kinds: &[(&str, &str)]) -> Value {
     let mut out: Map<String, Value> = ticket_schemas()
         .into_iter()
         .chain(new_object_schemas())
+        .chain(sla_schemas())
         .map(|(name, schema)| (name.to_owned(), schema))
         .collect();
     let record = |what: &str| {
