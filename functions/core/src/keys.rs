@@ -9,7 +9,7 @@
 //! | --- | --- | --- |
 //! | instance directory entry | `INSTANCES` | `I#{instance}` |
 //! | instance settings | `I#{instance}` | `CONFIG` |
-//! | department, topic, role, agent | `I#{instance}` | `{KIND}#{id:010}` |
+//! | department, topic, role, agent, schedule, SLA plan | `I#{instance}` | `{KIND}#{id:010}` |
 //! | sequence of a kind | `I#{instance}` | `SEQ#{KIND}` |
 //! | agent e-mail (unique) | `I#{instance}#EMAIL#{email}` | `AGENT` |
 //! | user e-mail (unique) | `I#{instance}#EMAIL#{email}` | `USER` |
