@@ -43,6 +43,9 @@ const HOUR_MS: i64 = 60 * MINUTE_MS;
 const DAY_MS: i64 = 24 * HOUR_MS;
 /// Minutes in a day: the end of an interval that closes at `"24:00"`.
 const DAY_MINUTES: u16 = 24 * 60;
+/// The earliest instant a calendar answers for (1970-01-01T00:00Z): before
+/// it nothing is open.
+pub const START_MS: i64 = 0;
 /// The latest instant a calendar answers for (9999-12-31T23:59:59.999Z):
 /// [`Calendar::add_business`] saturates here when a duration never elapses
 /// before it.
@@ -381,13 +384,16 @@ impl Calendar {
     /// Whether the unit is open at instant `at_ms`.
     #[must_use]
     pub fn is_open(&self, at_ms: i64) -> bool {
+        if !(START_MS..END_MS).contains(&at_ms) {
+            return false;
+        }
         self.is_24x7() || !self.open_ranges(at_ms, at_ms.saturating_add(1)).is_empty()
     }
 
     /// Business time elapsed from `a_ms` to `b_ms` (0 when `b_ms <= a_ms`).
     #[must_use]
     pub fn business_between(&self, a_ms: i64, b_ms: i64) -> i64 {
-        let b_ms = b_ms.min(END_MS);
+        let (a_ms, b_ms) = (a_ms.max(START_MS), b_ms.min(END_MS));
         if b_ms <= a_ms {
             return 0;
         }
@@ -416,6 +422,7 @@ impl Calendar {
         if duration_ms <= 0 {
             return start_ms;
         }
+        let start_ms = start_ms.clamp(START_MS, END_MS);
         if self.is_24x7() {
             return start_ms.saturating_add(duration_ms).min(END_MS);
         }
@@ -1004,13 +1011,20 @@ mod tests {
     }
 
     #[test]
-    fn the_end_of_time_saturates() {
+    fn the_ends_of_time_saturate_without_panicking() {
         let cal = office();
         assert_eq!(cal.add_business(END_MS - hours(1), hours(1000)), END_MS);
         assert_eq!(
             Calendar::always().add_business(END_MS - 1, hours(1)),
             END_MS
         );
+        for cal in [office(), Calendar::always()] {
+            assert!(!cal.is_open(i64::MIN) && !cal.is_open(i64::MAX));
+            assert_eq!(cal.business_between(i64::MIN, START_MS), 0);
+            assert_eq!(cal.business_between(END_MS, i64::MAX), 0);
+            assert_eq!(cal.add_business(i64::MAX, hours(1)), END_MS);
+            assert!(cal.add_business(i64::MIN, hours(1)) > START_MS);
+        }
     }
 
     fn code(s: &Schedule) -> &'static str {
