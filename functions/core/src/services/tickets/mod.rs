@@ -29,7 +29,9 @@ pub(crate) mod store;
 
 pub use crate::sanitize::Body;
 pub use attachments::NewAttachment;
-pub use conversation::{MailEntry, NewMessage, NewNote, NewResponse, from_mail, note, reply, respond};
+pub use conversation::{
+    MailEntry, NewMessage, NewNote, NewResponse, from_mail, note, reply, respond,
+};
 pub use open::{OpenTicket, open, open_from_mail};
 pub use queue::{QueueFilter, QueueSort, queue};
 pub use read::{by_number, get, thread};
