@@ -10,6 +10,7 @@ mod durability;
 mod dynamo_flow;
 mod mail_api;
 mod mailboxes;
+mod mail_policy;
 mod mailer;
 mod permissions;
 mod queue_cost;

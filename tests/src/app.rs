@@ -231,6 +231,45 @@ impl TestApp {
         })
     }
 
+    /// Sends the instance's pending mail through a fresh outbox folder (the
+    /// dispatcher `taquilla serve` runs every second); the mails this run
+    /// sent, parsed back.
+    pub fn send_pending_mail(&self, instance: &str) -> Vec<taquilla_mail::inbound::ParsedMail> {
+        use taquilla_mail::dispatch::{self, Dispatcher, Due, RetryPolicy};
+        let outbox = self.dir.path().join("sent");
+        let before: BTreeSet<_> = std::fs::read_dir(&outbox)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        let mailer = OutboxMailer::new(outbox.clone());
+        let tokens = taquilla_mail::reply_token::ReplyTokens::new(
+            MasterKey::generate().unwrap().derive(Purpose::ReplyTokens),
+        );
+        let instance = InstanceId::parse(instance).unwrap();
+        let ctx = taquilla_core::services::Ctx {
+            store: self.store.as_ref(),
+            blobs: self.blobs.as_ref(),
+            clock: &SystemClock,
+            instance: &instance,
+        };
+        let dispatcher = Dispatcher {
+            mailer: &mailer,
+            tokens: &tokens,
+            public_url: "http://127.0.0.1",
+            retry: RetryPolicy::default(),
+        };
+        self.rt
+            .block_on(dispatch::send_pending(&ctx, &dispatcher, Due::All))
+            .unwrap();
+        let mut sent: Vec<_> = std::fs::read_dir(&outbox)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_else(|_| Vec::new());
+        sent.retain(|path| !before.contains(path));
+        sent.sort();
+        sent.iter()
+            .map(|path| taquilla_mail::inbound::parse(&std::fs::read(path).unwrap()).unwrap())
+            .collect()
+    }
+
     /// The bytes of a stored blob.
     #[must_use]
     pub fn blob(&self, key: &taquilla_core::blobs::BlobKey) -> Vec<u8> {

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::outbound_settings::OutboundSettings;
 use super::{AgentId, DepartmentId, PriorityId, TeamId, TopicId};
 
 /// How new tickets of a department find an agent.
@@ -38,6 +39,10 @@ pub struct Department {
     pub members_only: bool,
     #[serde(default)]
     pub assignment: AssignmentMode,
+    /// The department's own auto-response and alert policy, replacing the
+    /// instance's (`mail.outbound`) for its tickets when set.
+    #[serde(default)]
+    pub outbound: Option<OutboundSettings>,
 }
 
 impl Department {
@@ -53,6 +58,7 @@ impl Department {
             sla: None,
             members_only: false,
             assignment: AssignmentMode::Manual,
+            outbound: None,
         }
     }
 }

@@ -68,7 +68,12 @@ pub fn deliverable(subject: &Subject, kind: TemplateKind, address: &str) -> bool
 /// Every mail `item` asks for, before any was sent.
 #[must_use]
 pub fn plan(subject: &Subject, item: &OutboxItem, public_url: &str) -> Vec<Planned> {
-    let outbound = &subject.instance.mail.outbound;
+    // The department's own policy when it has one, else the instance's.
+    let outbound = subject
+        .department
+        .as_ref()
+        .and_then(|d| d.outbound.as_ref())
+        .unwrap_or(&subject.instance.mail.outbound);
     let alerts = &outbound.alerts;
     let topic_answers = subject.topic.as_ref().is_none_or(|t| t.auto_response);
     let mut out = Vec::new();

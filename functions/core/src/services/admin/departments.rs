@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::objects::{Deletable, Object, set};
 use super::{nullable, records, validate};
+use crate::domain::outbound_settings::OutboundSettings;
 use crate::domain::{
     Agent, AgentId, AssignmentMode, Department, DepartmentId, HelpTopic, State, TopicId,
 };
@@ -32,6 +33,9 @@ pub struct DepartmentChanges {
     pub members_only: Option<bool>,
     #[serde(default)]
     pub assignment: Option<AssignmentMode>,
+    /// The department's own outbound policy; `null` goes back to the instance's.
+    #[serde(default, deserialize_with = "nullable")]
+    pub outbound: Option<Option<OutboundSettings>>,
 }
 
 impl Object for Department {
@@ -49,6 +53,7 @@ impl Object for Department {
         set(&mut self.sla, changes.sla);
         set(&mut self.members_only, changes.members_only);
         set(&mut self.assignment, changes.assignment);
+        set(&mut self.outbound, changes.outbound);
     }
 
     /// A well-formed e-mail (lower-cased), an existing parent that makes no
