@@ -60,6 +60,11 @@ pub struct PipeArgs {
     /// `${recipient}`); repeat for several.
     #[arg(long = "recipient")]
     pub recipients: Vec<String>,
+    /// Also send what the message owes (auto-response, alerts) before
+    /// exiting, for installations without `taquilla serve`, whose
+    /// dispatcher otherwise sends it within a second.
+    #[arg(long)]
+    pub send: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -48,7 +48,7 @@ fn demo() -> tempfile::TempDir {
 /// `pipe` accepted `raw`: the line it printed.
 fn pipe(data: &Path, raw: &[u8]) -> String {
     let mut child = taquilla(data)
-        .args(["pipe", "--instance", "demo"])
+        .args(["pipe", "--instance", "demo", "--send"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -72,10 +72,12 @@ pub async fn run(settings: Settings, args: PipeArgs) -> anyhow::Result<()> {
     let outcome = pipeline::ingest(&ctx, &tokens, &raw, &envelope)
         .await
         .map_err(|e| exit(EXIT_TEMPORARY, e.to_string()))?;
-    if !matches!(outcome, Outcome::Rejected { .. }) {
+    if args.send && !matches!(outcome, Outcome::Rejected { .. }) {
         // What the message owes (an auto-response, alerts) goes out now,
         // without a server; what cannot go stays in the outbox, and the
-        // message is safe with us either way.
+        // message is safe with us either way. Without `--send` the
+        // server's dispatcher sends it: the mail server's delivery is not
+        // held up by ours.
         let sent = super::outbound::send(&runtime, Some(vec![instance.clone()]), Due::Now).await;
         if let Err(error) = sent {
             tracing::warn!(error = %format!("{error:#}"), "pending mail not sent");
