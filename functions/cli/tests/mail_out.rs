@@ -5,86 +5,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write as _;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
-use taquilla_core::domain::{InstanceId, TicketId};
-use taquilla_core::secrets::{MasterKey, Purpose};
+use common::{demo, demo_id, number_in, pipe_with, run, taquilla, ticket_id, ticket_json, tokens};
 use taquilla_mail::inbound::{self, ParsedMail};
-use taquilla_mail::reply_token::ReplyTokens;
 
-const BIN: &str = env!("CARGO_BIN_EXE_taquilla");
 const SUPPORT: &str = "support@demo.taquilla.test";
 const ADMIN: &str = "admin@demo.taquilla.test";
 
-fn taquilla(data: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("TAQUILLA_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.arg("--data-dir").arg(data);
-    cmd
-}
-
-fn run(data: &Path, args: &[&str]) -> Output {
-    let out = taquilla(data).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "taquilla {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn demo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    run(dir.path(), &["init", "--demo"]);
-    dir
-}
-
 /// `pipe` accepted `raw`: the line it printed.
 fn pipe(data: &Path, raw: &[u8]) -> String {
-    let mut child = taquilla(data)
-        .args(["pipe", "--instance", "demo", "--send"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(raw).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn number_in(line: &str) -> String {
-    line.split("ticket ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-fn ticket_json(data: &Path, number: &str) -> serde_json::Value {
-    let out = run(
-        data,
-        &["ticket", "show", "--instance", "demo", number, "--json"],
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn ticket_id(data: &Path, number: &str) -> TicketId {
-    TicketId::parse(ticket_json(data, number)["ticket"]["id"].as_str().unwrap()).unwrap()
+    let piped = pipe_with(data, &["--instance", "demo", "--send"], raw);
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    piped.stdout
 }
 
 /// The thread's event entries named `name`.
@@ -96,16 +31,6 @@ fn events(data: &Path, number: &str, name: &str) -> Vec<serde_json::Value> {
         .filter(|e| e["event"] == name)
         .cloned()
         .collect()
-}
-
-fn tokens(data: &Path) -> ReplyTokens {
-    let hex = std::fs::read_to_string(data.join("secrets/master.key")).unwrap();
-    let master = MasterKey::from_hex(hex.trim()).unwrap();
-    ReplyTokens::new(master.derive(Purpose::ReplyTokens))
-}
-
-fn demo_id() -> InstanceId {
-    InstanceId::parse("demo").unwrap()
 }
 
 /// One message of the outbox folder, parsed back.

@@ -4,67 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
+use common::{Piped, demo, number_in, pipe_with, run, taquilla, ticket_json, tokens};
 use taquilla_core::domain::{InstanceId, TicketId};
-use taquilla_core::secrets::{MasterKey, Purpose};
-use taquilla_mail::reply_token::ReplyTokens;
-
-const BIN: &str = env!("CARGO_BIN_EXE_taquilla");
-
-fn taquilla(data: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("TAQUILLA_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.arg("--data-dir").arg(data);
-    cmd
-}
-
-fn run(data: &Path, args: &[&str]) -> Output {
-    let out = taquilla(data).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "taquilla {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// A data directory with the demo instance.
-fn demo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    run(dir.path(), &["init", "--demo"]);
-    dir
-}
-
-/// What `pipe` did with `raw`: its exit status and what it printed.
-struct Piped {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn pipe_to(data: &Path, instance: &str, raw: &[u8]) -> Piped {
-    let mut child = taquilla(data)
-        .args(["pipe", "--instance", instance])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(raw).unwrap();
-    let out = child.wait_with_output().unwrap();
-    Piped {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-    }
+    pipe_with(data, &["--instance", instance], raw)
 }
 
 fn pipe(data: &Path, raw: &[u8]) -> Piped {
@@ -76,25 +25,6 @@ fn accepted(data: &Path, raw: &[u8]) -> String {
     let piped = pipe(data, raw);
     assert_eq!(piped.code, 0, "{} {}", piped.stdout, piped.stderr);
     piped.stdout
-}
-
-/// The ticket number in "opened ticket N" or "... to ticket N ...".
-fn number_in(line: &str) -> String {
-    line.split("ticket ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-fn ticket_json(data: &Path, number: &str) -> serde_json::Value {
-    let out = run(
-        data,
-        &["ticket", "show", "--instance", "demo", number, "--json"],
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The entries of `kind` (message, response, note, event) of a shown ticket.
@@ -122,12 +52,6 @@ fn mail(from: &str, to: &str, subject: &str, extra_headers: &str, body: &str) ->
          Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
     )
     .into_bytes()
-}
-
-fn tokens(data: &Path) -> ReplyTokens {
-    let hex = std::fs::read_to_string(data.join("secrets/master.key")).unwrap();
-    let master = MasterKey::from_hex(hex.trim()).unwrap();
-    ReplyTokens::new(master.derive(Purpose::ReplyTokens))
 }
 
 fn corpus() -> PathBuf {
