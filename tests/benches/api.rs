@@ -18,7 +18,7 @@
 //! - an agent response, `POST /api/v1/demo/tickets/{number}/responses`;
 //! - the first page of the open queue, `GET /api/v1/demo/tickets?limit=50`;
 //! - inbound mail, `POST /demo/api/tickets.email`: a mix of the real mail
-//!   corpus (`../shared/testdata/mail`, the messages with a sender), each
+//!   corpus (`tests/fixtures/mail-corpus`, the messages with a sender), each
 //!   request with a Message-ID of its own so none is a duplicate, through
 //!   the whole pipeline (parse, match, open or thread, attachments).
 //!
@@ -34,6 +34,11 @@
 )]
 
 use std::collections::BTreeSet;
+
+/// The allocator of the `taquilla` binary, whose server this bench runs in
+/// process.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -427,7 +432,7 @@ impl Case for RespondDirect {
 
 /// The corpus messages that have a sender, for the inbound-mail case.
 fn mail_corpus() -> Vec<Vec<u8>> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/mail");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mail-corpus");
     let mut mails = Vec::new();
     for folder in ["rfc", "legacy", "thirdparty"] {
         let Ok(entries) = std::fs::read_dir(root.join(folder)) else {

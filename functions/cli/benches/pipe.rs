@@ -3,7 +3,7 @@
 //! default (SQLite with `synchronous=FULL`: a message is acknowledged only
 //! once its ticket is on disk).
 //!
-//! The messages are a mix of the real mail corpus (`../shared/testdata/mail`,
+//! The messages are a mix of the real mail corpus (`tests/fixtures/mail-corpus`,
 //! those with a sender), each with a Message-ID of its own so none is a
 //! duplicate. The baseline is the same process started as
 //! `taquilla --version`: what starting a process costs before any work.
@@ -40,7 +40,7 @@ fn taquilla(data: &Path) -> Command {
 }
 
 fn corpus() -> Vec<Vec<u8>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/mail");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mail-corpus");
     let mut mails = Vec::new();
     for folder in ["rfc", "legacy", "thirdparty"] {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(folder))

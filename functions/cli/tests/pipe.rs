@@ -55,10 +55,10 @@ fn mail(from: &str, to: &str, subject: &str, extra_headers: &str, body: &str) ->
 }
 
 fn corpus() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/mail");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mail-corpus");
     assert!(
         dir.is_dir(),
-        "the mail corpus is missing: {} (see ../shared/testdata/mail/README.md)",
+        "the mail corpus is missing: {} (tests/fixtures/mail-corpus)",
         dir.display()
     );
     dir

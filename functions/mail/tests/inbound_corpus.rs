@@ -1,4 +1,4 @@
-//! Every message of the shared mail corpus (`shared/testdata/mail`: RFC
+//! Every message of the mail corpus (`tests/fixtures/mail-corpus`: RFC
 //! examples, legacy clients, other libraries' fixtures, deliberately broken
 //! mail) goes through the inbound functions: nothing may panic, every
 //! rejection has a stable code, and chosen messages decode as they should.
@@ -20,10 +20,10 @@ use taquilla_mail::inbound::{
 const FOLDERS: [&str; 4] = ["rfc", "legacy", "thirdparty", "malformed"];
 
 fn corpus_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/mail");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mail-corpus");
     assert!(
         dir.join("README.md").is_file(),
-        "the mail corpus is missing: expected it at {} (shared/testdata/mail beside the repository)",
+        "the mail corpus is missing: expected it at {} (tests/fixtures/mail-corpus)",
         dir.display()
     );
     dir
