@@ -397,8 +397,10 @@ fn variables(
                 .map(|d| d.name.clone())
                 .unwrap_or_default(),
             topic: subject.topic.as_ref().map(|t| t.name.clone()),
-            due: ticket.due_at.map(utc),
-            created: utc(ticket.created_at),
+            due: ticket
+                .due_at
+                .map(|ms| local_time(ms, &subject.instance.timezone)),
+            created: local_time(ticket.created_at, &subject.instance.timezone),
             link: None,
             agent_link: (kind.audience() == Audience::Agent).then(|| public_url.to_owned()),
             assignee: ticket.assignee.and_then(name_of),
@@ -452,27 +454,23 @@ fn variables(
     vars
 }
 
-/// An epoch-millisecond time as `YYYY-MM-DD HH:MM UTC`.
+/// An epoch-millisecond time as the instance's clock shows it:
+/// `YYYY-MM-DD HH:MM` and the zone's abbreviation (`CET`, `CEST`). A zone
+/// the database does not know (settings are checked when saved, so only
+/// an older one) prints in UTC rather than failing the mail.
 #[must_use]
-pub fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+pub fn local_time(ms: i64, timezone: &str) -> String {
+    use chrono::TimeZone as _;
+    let Some(utc) = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms) else {
+        return String::new();
+    };
+    match timezone.parse::<chrono_tz::Tz>() {
+        Ok(zone) => zone
+            .from_utc_datetime(&utc.naive_utc())
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        Err(_) => utc.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -480,9 +478,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_print_in_utc() {
-        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc(1_767_225_600_000), "2026-01-01 00:00 UTC");
-        assert_eq!(utc(951_825_600_000), "2000-02-29 12:00 UTC");
+    fn times_print_on_the_instances_clock() {
+        assert_eq!(local_time(0, "UTC"), "1970-01-01 00:00 UTC");
+        assert_eq!(
+            local_time(1_767_225_600_000, "Europe/Madrid"),
+            "2026-01-01 01:00 CET"
+        );
+        assert_eq!(
+            local_time(1_785_499_200_000, "Europe/Madrid"),
+            "2026-07-31 14:00 CEST"
+        );
+        assert_eq!(
+            local_time(951_825_600_000, "Atlantic/Canary"),
+            "2000-02-29 12:00 WET"
+        );
+        assert_eq!(
+            local_time(951_825_600_000, "Not/AZone"),
+            "2000-02-29 12:00 UTC"
+        );
     }
 }
