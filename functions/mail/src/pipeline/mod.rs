@@ -156,11 +156,8 @@ async fn process(
         message_id: mail.message_id.clone(),
         auto_respond: class.may_auto_respond(),
     };
-    if let Some(seen) = messages::find(ctx, &mail_ref.dedupe_key).await? {
-        return Ok(Outcome::Duplicate {
-            ticket: number_of(ctx, &seen.ticket).await?,
-        });
-    }
+    // A message seen before is refused by the core (`ServiceError::Duplicate`,
+    // turned into `Outcome::Duplicate` by `ingest`) before it writes anything.
     if class.has_virus() && settings.virus == VerdictPolicy::Reject {
         return Ok(rejected("mail_virus", "a virus was found in the message"));
     }

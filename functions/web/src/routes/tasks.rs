@@ -126,9 +126,7 @@ pub const ROUTES: &[ApiRoute] = &[
 /// The routes of this module, registered from [`ROUTES`] (rows sharing a
 /// path add their method to it).
 pub fn router() -> Router<AppState> {
-    ROUTES.iter().fold(Router::new(), |router, route| {
-        router.route(route.path, (route.handler)())
-    })
+    super::tickets::register(Router::new(), ROUTES)
 }
 
 /// The OpenAPI schemas of the task bodies and answers (`EntryPage` and

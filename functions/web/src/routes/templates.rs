@@ -52,9 +52,7 @@ pub const ROUTES: &[ApiRoute] = &[
 
 /// The routes of this module, registered from [`ROUTES`].
 pub fn router() -> Router<AppState> {
-    ROUTES.iter().fold(Router::new(), |router, route| {
-        router.route(route.path, (route.handler)())
-    })
+    super::tickets::register(Router::new(), ROUTES)
 }
 
 async fn read(

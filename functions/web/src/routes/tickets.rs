@@ -328,10 +328,18 @@ pub const ROUTES: &[ApiRoute] = &[
 /// The routes of this module, registered from [`ROUTES`], and the OpenAPI
 /// document that describes them.
 pub fn router() -> Router<AppState> {
-    ROUTES.iter().fold(
+    register(
         Router::new().route(super::openapi::OPENAPI_PATH, get(super::openapi::document)),
-        |router, route| router.route(route.path, (route.handler)()),
+        ROUTES,
     )
+}
+
+/// `router` with every row of `routes` (rows sharing a path add their
+/// method to it): how each module's table becomes its routes.
+pub fn register(router: Router<AppState>, routes: &[ApiRoute]) -> Router<AppState> {
+    routes.iter().fold(router, |router, route| {
+        router.route(route.path, (route.handler)())
+    })
 }
 
 // ---------------------------------------------------------------------------
