@@ -356,6 +356,18 @@ pub async fn subject(ctx: &Ctx<'_>, item: &OutboxItem) -> Result<Subject, Servic
         Some(found) => codec::decode(&found)?,
         None => return Err(ServiceError::NotFound(format!("entry {}", item.entry))),
     };
+    subject_for(ctx, instance, ticket, entry).await
+}
+
+/// The [`Subject`] of `entry` in `ticket`, loading the rest (people,
+/// configuration, the thread's Message-IDs). The entry need not be stored:
+/// a canned response is expanded for a response not yet written.
+pub async fn subject_for(
+    ctx: &Ctx<'_>,
+    instance: Instance,
+    ticket: Ticket,
+    entry: Entry,
+) -> Result<Subject, ServiceError> {
     let user = users::get(ctx, &ticket.user).await?;
     let mut collaborators = Vec::new();
     for copied in &ticket.collaborators {

@@ -38,7 +38,7 @@ use taquilla_core::services::{Ctx, ServiceError, messages};
 
 use crate::outbound::{Audience, AutoSubmitted, LoopTag, Mailbox, Outgoing, compose, render};
 use crate::reply_token::ReplyTokens;
-pub use plan::{Planned, deliverable};
+pub use plan::{Planned, deliverable, variables};
 
 /// How often and how soon failed mail is tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -345,8 +345,10 @@ fn push_agent(
     });
 }
 
-/// The values of a mail of `kind` to `recipient`.
-fn variables(
+/// The values of a mail of `kind` to `recipient` (also what a canned
+/// response is expanded with, `crate::canned`).
+#[must_use]
+pub fn variables(
     subject: &Subject,
     kind: TemplateKind,
     recipient: PersonVars,

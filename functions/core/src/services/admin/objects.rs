@@ -123,6 +123,24 @@ pub trait Object: Record {
         own: Option<Self::Id>,
     ) -> impl Future<Output = Result<(), ServiceError>> + Send;
 
+    /// `Ok` if `actor` may write objects of the kind: with `None` before
+    /// anything is read, then with each object a write touches (the one
+    /// created, the stored one and the changed one, the one deleted).
+    /// Administrators only, unless a kind says otherwise (canned responses:
+    /// `canned.manage` in their department).
+    fn require_writer(
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        object: Option<&Self>,
+    ) -> impl Future<Output = Result<(), ServiceError>> + Send {
+        async move {
+            match object {
+                None => access::require_admin(ctx, actor).await,
+                Some(_) => Ok(()),
+            }
+        }
+    }
+
     /// Other items to write in the same transaction when the object goes
     /// from `before` to `after` (`None`: it is created, or deleted).
     fn linked_writes(
@@ -188,13 +206,15 @@ pub async fn get<I: ObjectId>(
 }
 
 /// Creates `object` under the kind's next id (its own id is ignored), with
-/// the claim on its name (administrators only).
+/// the claim on its name (administrators only, unless the kind says
+/// otherwise: [`Object::require_writer`]).
 pub async fn create<K: Object>(
     ctx: Ctx<'_>,
     actor: &Actor,
     mut object: K,
 ) -> Result<Versioned<K>, ServiceError> {
-    access::require_admin(&ctx, actor).await?;
+    K::require_writer(&ctx, actor, None).await?;
+    K::require_writer(&ctx, actor, Some(&object)).await?;
     prepare(&ctx, &mut object, None).await?;
     let id = K::Id::from_number(ids::next(ctx.store, ctx.instance, K::KIND).await?);
     object.set_id(id);
@@ -224,13 +244,15 @@ pub async fn update<I: ObjectId>(
 where
     I::Record: Object,
 {
-    access::require_admin(&ctx, actor).await?;
+    I::Record::require_writer(&ctx, actor, None).await?;
     let what = what(id);
     let current = load(&ctx, id).await?;
+    I::Record::require_writer(&ctx, actor, Some(&current.record)).await?;
     let base = <I::Record as Object>::base_version(&changes);
     records::check_version(&what, current.version, base)?;
     let mut object = current.record.clone();
     object.apply(changes);
+    I::Record::require_writer(&ctx, actor, Some(&object)).await?;
     prepare(&ctx, &mut object, Some(id)).await?;
     let kind = I::Record::KIND;
     let mut ops = vec![records::replace_op(
@@ -263,9 +285,10 @@ pub async fn delete<I: ObjectId>(ctx: Ctx<'_>, actor: &Actor, id: I) -> Result<(
 where
     I::Record: Deletable,
 {
-    access::require_admin(&ctx, actor).await?;
+    I::Record::require_writer(&ctx, actor, None).await?;
     let what = what(id);
     let current = load(&ctx, id).await?;
+    I::Record::require_writer(&ctx, actor, Some(&current.record)).await?;
     if let Some(user) = I::Record::used_by(&ctx, id).await? {
         // Displays as "{what} is in use: {user} already exists".
         return Err(ServiceError::Conflict(format!("{what} is in use: {user}")));
