@@ -130,6 +130,11 @@ numeric_id!(
     "ORG"
 );
 numeric_id!(
+    /// A canned response of an instance.
+    CannedId,
+    "CANNED"
+);
+numeric_id!(
     /// A business-hours schedule of an instance.
     ScheduleId,
     "SCHED"

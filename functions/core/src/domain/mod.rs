@@ -1,6 +1,7 @@
 //! The help desk's objects, as plain data with their rules. No I/O.
 
 pub mod agent;
+pub mod canned;
 pub mod change;
 pub mod ids;
 pub mod instance;
@@ -17,6 +18,8 @@ pub mod thread;
 pub mod ticket;
 
 pub use agent::{Agent, AgentAccess};
+pub use canned::CannedResponse;
+pub use ids::CannedId;
 pub use ids::{
     AgentId, DepartmentId, EntryId, InstanceId, OrgId, PriorityId, RoleId, StatusId, TaskId,
     TeamId, TicketId, TopicId, UserId,

@@ -55,9 +55,9 @@ pub use compose::{
     Mailbox, Outgoing, TICKET_HEADER, compose, new_message_id,
 };
 pub use kind::{Audience, Part, TemplateKind, UnknownTemplateKind, language_tag};
-pub use render::{Rendered, render};
+pub use render::{Rendered, render, render_part};
 pub use validate::{
-    MAX_BODY_BYTES, MAX_SUBJECT_BYTES, TemplateError, TemplateTexts, validate_template,
+    MAX_BODY_BYTES, MAX_SUBJECT_BYTES, TemplateError, TemplateTexts, validate_in, validate_template,
 };
 pub use variables::{
     AccountVars, AttachmentVars, EntryVars, InstanceVars, LimitVars, PersonVars, SafeHtml,

@@ -444,6 +444,51 @@ fn groups(kind: TemplateKind) -> &'static [&'static [&'static str]] {
     }
 }
 
+/// The variables a text may name: a template kind's, less some. A mail
+/// template has its kind's whole set ([`Vocabulary::of`]); a canned
+/// response has the response's, less what differs from one copy of the
+/// mail to another or does not exist yet (`crate::canned::VOCABULARY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vocabulary {
+    pub kind: TemplateKind,
+    /// Names of the kind's variables the text may not use.
+    pub except: &'static [&'static str],
+}
+
+impl Vocabulary {
+    /// Every variable of `kind`.
+    #[must_use]
+    pub const fn of(kind: TemplateKind) -> Self {
+        Self { kind, except: &[] }
+    }
+
+    /// The variable `name` if the text may use it.
+    #[must_use]
+    pub fn lookup(self, name: &str) -> Option<&'static Variable> {
+        lookup(self.kind, name).filter(|v| !self.except.contains(&v.name))
+    }
+
+    /// The variables the text may use, in registry order.
+    #[must_use]
+    pub fn variables(self) -> Vec<&'static Variable> {
+        variables(self.kind)
+            .into_iter()
+            .filter(|v| !self.except.contains(&v.name))
+            .collect()
+    }
+
+    /// Whether `prefix` (e.g. `ticket`) names a record holding some of the
+    /// variables, as in `{% if ticket %}`.
+    #[must_use]
+    pub fn is_record(self, prefix: &str) -> bool {
+        self.variables().iter().any(|v| {
+            v.name
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+    }
+}
+
 /// The variable called `name`, whatever the kind.
 #[must_use]
 pub fn variable(name: &str) -> Option<&'static Variable> {
@@ -542,13 +587,14 @@ pub(crate) fn get_path<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
         .try_fold(root, |value, segment| value.get(segment))
 }
 
-/// A context holding `kind`'s variables, each set by `value`.
-pub(crate) fn context_with(
-    kind: TemplateKind,
+/// A context holding the vocabulary's variables (`Vocabulary::of(kind)`:
+/// a template kind's), each set by `value`.
+pub(crate) fn context_in(
+    vocabulary: Vocabulary,
     mut value: impl FnMut(&Variable) -> Value,
 ) -> Map<String, Value> {
     let mut root = Map::new();
-    for variable in variables(kind) {
+    for variable in vocabulary.variables() {
         insert_path(&mut root, variable.name, value(variable));
     }
     root

@@ -9,6 +9,7 @@ use tera::{Context, Tera};
 
 use super::builtin::{BUILTIN, LANGUAGES, LAYOUT};
 use super::kind::{Part, TemplateKind, language_tag};
+use super::registry::Vocabulary;
 use super::validate::{self, TemplateError, TemplateTexts, error_chain};
 use super::variables::Variables;
 
@@ -73,6 +74,20 @@ pub fn render(
         text,
         refused,
     })
+}
+
+/// Renders one part of a text that may name the variables of `vocabulary`
+/// (a canned response's body), checked first as it was when saved. HTML is
+/// escaped in the HTML part; no layout is added.
+pub fn render_part(
+    vocabulary: Vocabulary,
+    part: Part,
+    text: &str,
+    variables: &Variables,
+) -> Result<String, TemplateError> {
+    validate::check_in(vocabulary, part, text)?;
+    let context = context(variables.context_in(vocabulary), part)?;
+    validate::render_text(vocabulary.kind, part, text, &context)
 }
 
 fn context(values: Map<String, Value>, part: Part) -> Result<Context, TemplateError> {

@@ -17,7 +17,7 @@ use tera::{Context, Tera};
 use thiserror::Error;
 
 use super::kind::{Part, TemplateKind};
-use super::registry::{self, Field, VarKind};
+use super::registry::{self, Field, VarKind, Vocabulary};
 
 /// Longest subject template, in bytes.
 pub const MAX_SUBJECT_BYTES: usize = 1_000;
@@ -125,10 +125,16 @@ impl TemplateError {
 /// Checks an instance's texts for `kind` before they are saved; every part
 /// given is checked (see the module docs), the first problem is returned.
 pub fn validate_template(kind: TemplateKind, parts: &TemplateTexts) -> Result<(), TemplateError> {
+    validate_in(Vocabulary::of(kind), parts)
+}
+
+/// Checks texts that may name the variables of `vocabulary` (a template
+/// kind's, or a canned response's), as [`validate_template`] does.
+pub fn validate_in(vocabulary: Vocabulary, parts: &TemplateTexts) -> Result<(), TemplateError> {
     for part in Part::ALL {
         if let Some(text) = parts.get(part) {
-            check(kind, part, text)?;
-            trial_render(kind, part, text)?;
+            check_in(vocabulary, part, text)?;
+            trial_render(vocabulary, part, text)?;
         }
     }
     Ok(())
@@ -137,6 +143,16 @@ pub fn validate_template(kind: TemplateKind, parts: &TemplateTexts) -> Result<()
 /// The static checks (no rendering): size, syntax, variables, tags,
 /// functions, filters, tests.
 pub(crate) fn check(kind: TemplateKind, part: Part, text: &str) -> Result<(), TemplateError> {
+    check_in(Vocabulary::of(kind), part, text)
+}
+
+/// [`check`] for the variables of `vocabulary`.
+pub(crate) fn check_in(
+    vocabulary: Vocabulary,
+    part: Part,
+    text: &str,
+) -> Result<(), TemplateError> {
+    let kind = vocabulary.kind;
     let max = match part {
         Part::Subject => MAX_SUBJECT_BYTES,
         Part::Html | Part::Text => MAX_BODY_BYTES,
@@ -152,7 +168,7 @@ pub(crate) fn check(kind: TemplateKind, part: Part, text: &str) -> Result<(), Te
     })?;
     let tera = Tera::default();
     let mut walker = Walker {
-        kind,
+        vocabulary,
         part,
         tera: &tera,
         scopes: vec![HashMap::new()],
@@ -163,9 +179,10 @@ pub(crate) fn check(kind: TemplateKind, part: Part, text: &str) -> Result<(), Te
 /// Renders `text` once with every variable set to its example and once with
 /// every variable empty, so a template that would fail at send time (an
 /// unknown filter argument, arithmetic on an empty value) fails now.
-fn trial_render(kind: TemplateKind, part: Part, text: &str) -> Result<(), TemplateError> {
-    let examples = registry::context_with(kind, registry::example_value);
-    let empties = registry::context_with(kind, |v| registry::empty_value(v.kind));
+fn trial_render(vocabulary: Vocabulary, part: Part, text: &str) -> Result<(), TemplateError> {
+    let kind = vocabulary.kind;
+    let examples = registry::context_in(vocabulary, registry::example_value);
+    let empties = registry::context_in(vocabulary, |v| registry::empty_value(v.kind));
     for values in [examples, empties] {
         let context =
             Context::from_value(Value::Object(values)).map_err(|e| TemplateError::Render {
@@ -238,7 +255,7 @@ enum Segment {
 }
 
 struct Walker<'a> {
-    kind: TemplateKind,
+    vocabulary: Vocabulary,
     part: Part,
     tera: &'a Tera,
     scopes: Vec<HashMap<String, Local>>,
@@ -277,7 +294,7 @@ impl Walker<'_> {
                 self.expr(&forloop.container)?;
                 let item = match &forloop.container.val {
                     ExprVal::Ident(ident) if forloop.container.filters.is_empty() => {
-                        match registry::lookup(self.kind, ident).map(|v| v.kind) {
+                        match self.vocabulary.lookup(ident).map(|v| v.kind) {
                             Some(VarKind::List(fields)) => Local::Record(fields),
                             _ => Local::Any,
                         }
@@ -348,7 +365,10 @@ impl Walker<'_> {
             part: self.part,
             name: name.clone(),
         };
-        let is_html = registry::lookup(self.kind, &name).is_some_and(|v| v.kind == VarKind::Html)
+        let is_html = self
+            .vocabulary
+            .lookup(&name)
+            .is_some_and(|v| v.kind == VarKind::Html)
             && !self.is_local(&name);
         let literal_arguments = expr
             .filters
@@ -464,7 +484,7 @@ impl Walker<'_> {
                 path.push('.');
             }
             path.push_str(name);
-            if let Some(variable) = registry::lookup(self.kind, &path) {
+            if let Some(variable) = self.vocabulary.lookup(&path) {
                 let rest = &segments[i + 1..];
                 let fine = match variable.kind {
                     VarKind::List(fields) => match rest {
@@ -488,7 +508,7 @@ impl Walker<'_> {
                 return Ok(());
             }
         }
-        if registry::is_record(self.kind, &path) {
+        if self.vocabulary.is_record(&path) {
             Ok(())
         } else {
             Err(unknown())

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use taquilla_core::sanitize::{self, Body};
 
 use super::kind::TemplateKind;
-use super::registry::{self, get_path};
+use super::registry::{self, Vocabulary, get_path};
 
 /// HTML that went through Taquilla's sanitiser. It can only be made by
 /// cleaning HTML or escaping text, which is what lets templates insert it
@@ -253,6 +253,12 @@ impl Variables {
     /// variables, set from these values or empty. Nothing else is in it.
     #[must_use]
     pub fn context(&self, kind: TemplateKind) -> Map<String, Value> {
+        self.context_in(Vocabulary::of(kind))
+    }
+
+    /// The rendering context of a text with `vocabulary`, as [`context`](Self::context).
+    #[must_use]
+    pub fn context_in(&self, vocabulary: Vocabulary) -> Map<String, Value> {
         let mut all = serde_json::to_value(self).unwrap_or(Value::Null);
         if let (Value::Object(map), Some(signature)) = (&mut all, &self.signature) {
             map.insert(
@@ -260,7 +266,7 @@ impl Variables {
                 Value::String(SafeHtml::from_text(signature).0),
             );
         }
-        registry::context_with(kind, |variable| {
+        registry::context_in(vocabulary, |variable| {
             get_path(&all, variable.name)
                 .filter(|value| !value.is_null())
                 .cloned()

@@ -4,6 +4,10 @@
 //! Business-hours schedules ([`schedules`]) and SLA plans ([`sla_plans`])
 //! are named objects too, with the same life.
 //!
+//! Canned responses ([`canned`]) are a named kind as well, written by the
+//! agents with `canned.manage` in their department rather than by
+//! administrators only.
+//!
 //! Departments, help topics, teams, roles, statuses and priorities are named
 //! objects with one life, written once in [`objects`] (list, get, create,
 //! update and, but for statuses, delete); each kind's module holds what is
@@ -24,6 +28,7 @@
 
 pub mod access;
 pub mod agents;
+pub mod canned;
 pub mod departments;
 pub mod ids;
 pub mod instances;

@@ -123,20 +123,19 @@ pub trait Object: Record {
         own: Option<Self::Id>,
     ) -> impl Future<Output = Result<(), ServiceError>> + Send;
 
-    /// `Ok` if `actor` may write objects of the kind: with `None` before
-    /// anything is read, then with each object a write touches (the one
-    /// created, the stored one and the changed one, the one deleted).
-    /// Administrators only, unless a kind says otherwise (canned responses:
-    /// `canned.manage` in their department).
+    /// `Ok` if `actor` may write what a write touches (see [`Touch`]):
+    /// asked first of the kind, before anything is read, then of each
+    /// object. Administrators only, unless a kind says otherwise (canned
+    /// responses: `canned.manage` in their department).
     fn require_writer(
         ctx: &Ctx<'_>,
         actor: &Actor,
-        object: Option<&Self>,
+        touch: Touch<'_, Self>,
     ) -> impl Future<Output = Result<(), ServiceError>> + Send {
         async move {
-            match object {
-                None => access::require_admin(ctx, actor).await,
-                Some(_) => Ok(()),
+            match touch {
+                Touch::Kind => access::require_admin(ctx, actor).await,
+                Touch::Stored(_) | Touch::Written(_) => Ok(()),
             }
         }
     }
@@ -151,6 +150,18 @@ pub trait Object: Record {
         let _ = (ctx, before, after);
         async { Ok(Vec::new()) }
     }
+}
+
+/// What a write touches, as [`Object::require_writer`] is asked about it.
+#[derive(Debug)]
+pub enum Touch<'a, K> {
+    /// The kind, before anything is read.
+    Kind,
+    /// An object as it is stored (updated or deleted): one the actor may
+    /// not see is `NotFound`, as if it did not exist.
+    Stored(&'a K),
+    /// An object as it is written (created, or as an update leaves it).
+    Written(&'a K),
 }
 
 /// A kind whose objects may be deleted while nothing refers to them.
@@ -213,8 +224,8 @@ pub async fn create<K: Object>(
     actor: &Actor,
     mut object: K,
 ) -> Result<Versioned<K>, ServiceError> {
-    K::require_writer(&ctx, actor, None).await?;
-    K::require_writer(&ctx, actor, Some(&object)).await?;
+    K::require_writer(&ctx, actor, Touch::Kind).await?;
+    K::require_writer(&ctx, actor, Touch::Written(&object)).await?;
     prepare(&ctx, &mut object, None).await?;
     let id = K::Id::from_number(ids::next(ctx.store, ctx.instance, K::KIND).await?);
     object.set_id(id);
@@ -244,15 +255,15 @@ pub async fn update<I: ObjectId>(
 where
     I::Record: Object,
 {
-    I::Record::require_writer(&ctx, actor, None).await?;
+    I::Record::require_writer(&ctx, actor, Touch::Kind).await?;
     let what = what(id);
     let current = load(&ctx, id).await?;
-    I::Record::require_writer(&ctx, actor, Some(&current.record)).await?;
+    I::Record::require_writer(&ctx, actor, Touch::Stored(&current.record)).await?;
     let base = <I::Record as Object>::base_version(&changes);
     records::check_version(&what, current.version, base)?;
     let mut object = current.record.clone();
     object.apply(changes);
-    I::Record::require_writer(&ctx, actor, Some(&object)).await?;
+    I::Record::require_writer(&ctx, actor, Touch::Written(&object)).await?;
     prepare(&ctx, &mut object, Some(id)).await?;
     let kind = I::Record::KIND;
     let mut ops = vec![records::replace_op(
@@ -285,10 +296,10 @@ pub async fn delete<I: ObjectId>(ctx: Ctx<'_>, actor: &Actor, id: I) -> Result<(
 where
     I::Record: Deletable,
 {
-    I::Record::require_writer(&ctx, actor, None).await?;
+    I::Record::require_writer(&ctx, actor, Touch::Kind).await?;
     let what = what(id);
     let current = load(&ctx, id).await?;
-    I::Record::require_writer(&ctx, actor, Some(&current.record)).await?;
+    I::Record::require_writer(&ctx, actor, Touch::Stored(&current.record)).await?;
     if let Some(user) = I::Record::used_by(&ctx, id).await? {
         // Displays as "{what} is in use: {user} already exists".
         return Err(ServiceError::Conflict(format!("{what} is in use: {user}")));
