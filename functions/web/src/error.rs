@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use taquilla_core::blobs::BlobError;
+use taquilla_core::domain::form::FieldProblem;
 use taquilla_core::services::ServiceError;
 use taquilla_core::store::StoreError;
 use thiserror::Error;
@@ -54,6 +55,9 @@ struct Detail<'a> {
     /// For `ticket_locked`: when the lock ends, epoch milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     until: Option<i64>,
+    /// For `invalid_form`: each field that is wrong, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<&'a [FieldProblem]>,
 }
 
 fn store_status(e: &StoreError) -> StatusCode {
@@ -95,6 +99,9 @@ impl ApiError {
             ApiError::Service(e @ ServiceError::Locked { .. }) => (StatusCode::CONFLICT, e.code()),
             ApiError::Service(e @ ServiceError::Invalid { .. }) => {
                 (StatusCode::BAD_REQUEST, e.code())
+            }
+            ApiError::Service(e @ ServiceError::InvalidForm(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, e.code())
             }
             ApiError::Service(e @ ServiceError::Password(_)) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, e.code())
@@ -178,6 +185,10 @@ impl IntoResponse for ApiError {
             }
             _ => (None, None),
         };
+        let fields = match &self {
+            ApiError::Service(ServiceError::InvalidForm(problems)) => Some(problems.as_slice()),
+            _ => None,
+        };
         (
             status,
             Json(Body {
@@ -186,6 +197,7 @@ impl IntoResponse for ApiError {
                     message,
                     holder,
                     until,
+                    fields,
                 },
             }),
         )

@@ -144,6 +144,16 @@ numeric_id!(
     SlaPlanId,
     "SLA"
 );
+numeric_id!(
+    /// A custom form of an instance.
+    FormId,
+    "FORM"
+);
+numeric_id!(
+    /// A custom list of an instance (what choice fields choose from).
+    ListId,
+    "LIST"
+);
 
 macro_rules! opaque_id {
     ($(#[$doc:meta])* $name:ident) => {

@@ -3,8 +3,10 @@
 pub mod agent;
 pub mod canned;
 pub mod change;
+pub mod form;
 pub mod ids;
 pub mod instance;
+pub mod list;
 pub mod mail_settings;
 pub mod number;
 pub mod organisation_unit;
@@ -24,8 +26,11 @@ pub use ids::{
     AgentId, DepartmentId, EntryId, InstanceId, OrgId, PriorityId, RoleId, StatusId, TaskId,
     TeamId, TicketId, TopicId, UserId,
 };
+pub use ids::{FormId, ListId};
 pub use ids::{ScheduleId, SlaPlanId};
+pub use form::{Form, FormError};
 pub use instance::{Instance, Language};
+pub use list::{CustomList, ListError};
 pub use mail_settings::{MailSettings, VerdictPolicy};
 pub use organisation_unit::{AssignmentMode, AutoAssign, Department, HelpTopic};
 pub use people::{Organisation, Team, User};

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::outbound_settings::OutboundSettings;
-use super::{AgentId, DepartmentId, PriorityId, TeamId, TopicId};
+use super::{AgentId, DepartmentId, FormId, PriorityId, TeamId, TopicId};
 
 /// How new tickets of a department find an agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -94,9 +94,9 @@ pub struct HelpTopic {
     /// Overrides the instance's ticket-number format.
     #[serde(default)]
     pub number_format: Option<String>,
-    /// Forms the topic asks for (by id; custom forms are not configurable yet).
+    /// Forms the topic asks for, in order, after its parent's.
     #[serde(default)]
-    pub forms: Vec<u32>,
+    pub forms: Vec<FormId>,
     /// Users copied on every ticket of the topic.
     #[serde(default)]
     pub default_collaborators: Vec<String>,

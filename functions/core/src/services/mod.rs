@@ -70,6 +70,14 @@ pub enum ServiceError {
     /// disallowed address; `code` says which (e.g. `invalid_token`).
     #[error("{message}")]
     Unauthorized { code: &'static str, message: String },
+    /// Answers that do not fit a help topic's forms: each field and why.
+    #[error("the answers do not fit the form: {}", problems(.0))]
+    InvalidForm(Vec<crate::domain::form::FieldProblem>),
+}
+
+fn problems(list: &[crate::domain::form::FieldProblem]) -> String {
+    let parts: Vec<String> = list.iter().map(ToString::to_string).collect();
+    parts.join("; ")
 }
 
 impl ServiceError {
@@ -83,6 +91,7 @@ impl ServiceError {
             ServiceError::Conflict(_) => "conflict",
             ServiceError::Duplicate(_) => "duplicate_message",
             ServiceError::Invalid { .. } => "invalid_field",
+            ServiceError::InvalidForm(_) => "invalid_form",
             ServiceError::Password(_) => "internal",
             ServiceError::Unauthorized { code, .. } => code,
         }

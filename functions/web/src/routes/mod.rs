@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod blobs;
+pub mod forms;
 pub mod health;
 pub mod home;
 pub mod openapi;

@@ -17,7 +17,7 @@ use axum::Json;
 use serde_json::{Map, Value, json};
 
 use super::tickets::{self, ApiRoute};
-use super::{admin, tasks, templates};
+use super::{admin, forms, tasks, templates};
 
 /// A documented route: what [`ApiRoute`] says, without the handler.
 #[derive(Debug, Clone, Copy)]
@@ -87,6 +87,7 @@ pub fn routes() -> Vec<DocRoute> {
         .chain(tasks::ROUTES)
         .chain(admin::ROUTES)
         .chain(templates::ROUTES)
+        .chain(forms::ROUTES)
         .map(DocRoute::from)
         .chain(OTHER_ROUTES.iter().copied())
         .collect()
@@ -182,6 +183,9 @@ fn operation(route: &DocRoute) -> Value {
     if route.path == OPENAPI_PATH {
         op["security"] = json!([]);
     }
+    if route.path.ends_with("/topics/{id}/form") {
+        op["security"] = json!([{}, {"agentToken": []}, {"apiKey": []}]);
+    }
     op
 }
 
@@ -191,6 +195,7 @@ fn all_schemas() -> Value {
     if let Value::Object(map) = &mut all {
         map.extend(tasks::schemas());
         map.extend(templates::schemas());
+        map.extend(forms::schemas());
     }
     all
 }

@@ -8,6 +8,9 @@
 //! agents with `canned.manage` in their department rather than by
 //! administrators only.
 //!
+//! So are custom forms ([`forms`]) and the lists their choice fields choose
+//! from ([`lists`]), of which the ticket status list is a built-in one.
+//!
 //! Departments, help topics, teams, roles, statuses and priorities are named
 //! objects with one life, written once in [`objects`] (list, get, create,
 //! update and, but for statuses, delete); each kind's module holds what is
@@ -30,8 +33,10 @@ pub mod access;
 pub mod agents;
 pub mod canned;
 pub mod departments;
+pub mod forms;
 pub mod ids;
 pub mod instances;
+pub mod lists;
 pub mod names;
 pub mod objects;
 pub mod priorities;

@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 
 use super::records::{self, Versioned};
 use super::{access, ids, names, validate};
+use crate::domain::{CustomList, Form, FormId, ListId};
 use crate::domain::{
     Department, DepartmentId, HelpTopic, Priority, PriorityId, Role, RoleId, Status, StatusId,
     Team, TeamId, TopicId,
@@ -101,6 +102,8 @@ kinds! {
     PriorityId => Priority, "priority", Agents;
     ScheduleId => Schedule, "schedule", Agents;
     SlaPlanId => SlaPlan, "SLA plan", Agents;
+    FormId => Form, "form", Agents;
+    ListId => CustomList, "list", Agents;
 }
 
 /// What a kind adds to the shared life of its objects.

@@ -7,7 +7,9 @@ use serde::Deserialize;
 
 use super::objects::{Deletable, Object, set};
 use super::{nullable, records, validate};
-use crate::domain::{AgentId, AutoAssign, DepartmentId, HelpTopic, PriorityId, TeamId, TopicId};
+use crate::domain::{
+    AgentId, AutoAssign, DepartmentId, FormId, HelpTopic, PriorityId, TeamId, TopicId,
+};
 use crate::services::{Ctx, ServiceError};
 
 /// Changes to a help topic made from `version`; absent fields stay, `null`
@@ -34,7 +36,7 @@ pub struct TopicChanges {
     #[serde(default, deserialize_with = "nullable")]
     pub number_format: Option<Option<String>>,
     #[serde(default)]
-    pub forms: Option<Vec<u32>>,
+    pub forms: Option<Vec<FormId>>,
     #[serde(default)]
     pub default_collaborators: Option<Vec<String>>,
 }
@@ -64,7 +66,8 @@ impl Object for HelpTopic {
     }
 
     /// Every object the topic refers to exists; its parent chain has no
-    /// cycle; collaborators are e-mail addresses (lower-cased).
+    /// cycle; collaborators are e-mail addresses (lower-cased); its forms
+    /// exist and share no variable name with each other or its parents'.
     async fn check(&mut self, ctx: &Ctx<'_>, own: Option<TopicId>) -> Result<(), ServiceError> {
         if let Some(parent) = self.parent {
             let existing = records::list::<HelpTopic>(ctx, TopicId::KIND).await?;
@@ -111,7 +114,7 @@ impl Object for HelpTopic {
         for address in &mut self.default_collaborators {
             *address = validate::email("default_collaborators", address)?;
         }
-        Ok(())
+        super::forms::check_topic(ctx, self).await
     }
 }
 

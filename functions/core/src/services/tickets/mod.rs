@@ -20,6 +20,7 @@ pub(crate) mod access;
 pub mod attachments;
 pub(crate) mod config;
 pub mod conversation;
+pub mod fields;
 mod numbers;
 pub mod open;
 pub mod queue;

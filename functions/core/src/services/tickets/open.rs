@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::attachments::{self, NewAttachment};
-use super::{config, numbers, round_robin, store};
+use super::{config, fields, numbers, round_robin, store};
 use crate::domain::number::NumberFormat;
 use crate::domain::{
     Author, AutoAssign, Collaborator, CopyKind, Department, DepartmentId, Entry, EntryId,
@@ -274,6 +274,7 @@ async fn open_with(
     }
     let route = route(ctx, &input).await?;
     authorise(actor, route.department.id)?;
+    let answers = fields::check(ctx, actor, route.topic.as_ref(), &input).await?;
     if let Some(mail) = mail {
         messages::refuse_seen(ctx, mail).await?;
     }
@@ -327,7 +328,7 @@ async fn open_with(
         due_at: None,
         overdue: false,
         answered: false,
-        fields: input.fields,
+        fields: answers,
         created_at: now,
         updated_at: now,
         last_message_at: Some(now),

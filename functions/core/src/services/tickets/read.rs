@@ -10,11 +10,14 @@ use crate::store::{MAX_QUERY_LIMIT, Query, codec};
 
 /// The ticket, if `actor` may see it; `NotFound` otherwise (existence is
 /// not revealed).
+/// Users see only the answers to fields visible to them.
 pub async fn get(ctx: &Ctx<'_>, actor: &Actor, id: &TicketId) -> Result<Ticket, ServiceError> {
-    load_visible(ctx, actor, id).await
+    let ticket = load_visible(ctx, actor, id).await?;
+    super::fields::for_reader(ctx, actor, ticket).await
 }
 
-/// The ticket with this number, if `actor` may see it.
+/// The ticket with this number, if `actor` may see it (users see only the
+/// answers to fields visible to them).
 pub async fn by_number(ctx: &Ctx<'_>, actor: &Actor, number: &str) -> Result<Ticket, ServiceError> {
     let not_found = || ServiceError::NotFound(format!("ticket {number}"));
     if number.is_empty() || number.len() > crate::domain::number::MAX_NUMBER_LEN {
@@ -31,7 +34,7 @@ pub async fn by_number(ctx: &Ctx<'_>, actor: &Actor, number: &str) -> Result<Tic
         .ok_or_else(not_found)?;
     let ticket = store::load(ctx, &id).await?;
     if can_see(actor, &ticket) {
-        Ok(ticket)
+        super::fields::for_reader(ctx, actor, ticket).await
     } else {
         Err(not_found())
     }

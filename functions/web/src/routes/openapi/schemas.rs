@@ -50,10 +50,15 @@ fn ticket_schemas() -> Vec<(&'static str, Value)> {
             object(
                 &["error"],
                 json!({"error": object(&["code", "message"], json!({
-                    "code": {"type": "string", "description": "Stable snake_case code, e.g. invalid_field, conflict, ticket_locked, forbidden, not_found, instance_not_found, invalid_token, invalid_body, invalid_query"},
+                    "code": {"type": "string", "description": "Stable snake_case code, e.g. invalid_field, invalid_form, conflict, ticket_locked, forbidden, not_found, instance_not_found, invalid_token, invalid_body, invalid_query"},
                     "message": string,
                     "holder": {"type": "string", "description": "ticket_locked only: who holds the lock"},
                     "until": {"type": "integer", "description": "ticket_locked only: when the lock ends, epoch ms"},
+                    "fields": {"type": "array", "description": "invalid_form only (422): each field that is wrong and why", "items": object(&["field", "code", "message"], json!({
+                        "field": {"type": "string", "description": "The field's variable name"},
+                        "code": {"type": "string", "description": "required, unknown_field, not_editable, not_an_input, too_short, too_long, pattern, not_a_number, out_of_range, not_an_email, not_a_phone, not_a_date, not_a_date_time, unknown_choice, not_a_checkbox, unknown_file"},
+                        "message": string,
+                    }))},
                 }))}),
             ),
         ),
@@ -128,7 +133,7 @@ fn ticket_schemas() -> Vec<(&'static str, Value)> {
                     "body": body_schema(),
                     "topic": int, "department": int, "priority": int,
                     "source": {"type": "string", "enum": ["web", "email", "api", "phone", "other"], "description": "Default: other for an agent, api for an API key"},
-                    "fields": {"type": "object", "additionalProperties": string},
+                    "fields": {"type": "object", "description": "Answers to the topic's forms by variable name (a multiple choice as an array); wrong ones are 422 invalid_form", "additionalProperties": {"oneOf": [string, {"type": "number"}, {"type": "boolean"}, {"type": "array", "items": string}]}},
                     "collaborators": {"type": "array", "items": string},
                     "attachments": files(),
                     "autorespond": {"type": "boolean", "default": true},

@@ -74,6 +74,28 @@ fn files(files: Vec<FileJson>) -> Result<Vec<NewAttachment>, ApiError> {
         .collect()
 }
 
+/// An answer to a form's field as sent: text, a number, a boolean, or the
+/// items of a multiple choice (stored joined by commas).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AnswerJson {
+    Text(String),
+    Number(serde_json::Number),
+    Flag(bool),
+    Items(Vec<String>),
+}
+
+impl From<AnswerJson> for String {
+    fn from(answer: AnswerJson) -> Self {
+        match answer {
+            AnswerJson::Text(text) => text,
+            AnswerJson::Number(n) => n.to_string(),
+            AnswerJson::Flag(flag) => flag.to_string(),
+            AnswerJson::Items(items) => items.join(","),
+        }
+    }
+}
+
 /// The body of `POST tickets`.
 #[derive(Debug, Deserialize)]
 pub struct OpenJson {
@@ -88,8 +110,10 @@ pub struct OpenJson {
     priority: Option<u32>,
     /// `other` when an agent opens it, `api` for an API key, unless given.
     source: Option<Source>,
+    /// Answers to the topic's forms by variable name; wrong ones are
+    /// `422 invalid_form` naming each field.
     #[serde(default)]
-    fields: BTreeMap<String, String>,
+    fields: BTreeMap<String, AnswerJson>,
     #[serde(default)]
     collaborators: Vec<String>,
     #[serde(default)]
@@ -125,7 +149,11 @@ pub async fn open(
         department: input.department.map(DepartmentId),
         priority: input.priority.map(PriorityId),
         source: input.source.unwrap_or(default_source),
-        fields: input.fields,
+        fields: input
+            .fields
+            .into_iter()
+            .map(|(name, answer)| (name, answer.into()))
+            .collect(),
         attachments: files(input.attachments)?,
         collaborators: input.collaborators,
         autorespond: input.autorespond,
