@@ -8,6 +8,7 @@ mod api_v1;
 mod blobs;
 mod durability;
 mod dynamo_flow;
+mod forms;
 mod mail_api;
 mod mail_policy;
 mod mailboxes;
