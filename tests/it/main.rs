@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod api_v1;
 mod blobs;
+mod canned;
 mod durability;
 mod dynamo_flow;
 mod forms;

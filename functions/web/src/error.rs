@@ -109,6 +109,9 @@ impl ApiError {
             ApiError::Service(e @ ServiceError::Unauthorized { .. }) => {
                 (StatusCode::UNAUTHORIZED, e.code())
             }
+            ApiError::Service(e @ ServiceError::Rejected { .. }) => {
+                (StatusCode::BAD_REQUEST, e.code())
+            }
             ApiError::Blob(e) => (blob_status(e), e.code()),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::InstanceNotFound(_) => (StatusCode::NOT_FOUND, "instance_not_found"),

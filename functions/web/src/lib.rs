@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::tickets::router())
         .merge(routes::tasks::router())
         .merge(routes::templates::router())
+        .merge(routes::accounts::router())
         .merge(routes::forms::router())
         .fallback(not_found)
         .with_state(state)

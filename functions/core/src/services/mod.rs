@@ -1,5 +1,6 @@
 //! Use cases: the only code that writes. Each takes the ports it needs.
 
+pub mod accounts;
 pub mod admin;
 pub mod agents_access;
 pub mod apikeys;
@@ -70,6 +71,10 @@ pub enum ServiceError {
     /// disallowed address; `code` says which (e.g. `invalid_token`).
     #[error("{message}")]
     Unauthorized { code: &'static str, message: String },
+    /// A request a rule of its own refuses, with that rule's code (a weak
+    /// password, a used or expired password link).
+    #[error("{message}")]
+    Rejected { code: &'static str, message: String },
     /// Answers that do not fit a help topic's forms: each field and why.
     #[error("the answers do not fit the form: {}", problems(.0))]
     InvalidForm(Vec<crate::domain::form::FieldProblem>),
@@ -93,7 +98,7 @@ impl ServiceError {
             ServiceError::Invalid { .. } => "invalid_field",
             ServiceError::InvalidForm(_) => "invalid_form",
             ServiceError::Password(_) => "internal",
-            ServiceError::Unauthorized { code, .. } => code,
+            ServiceError::Unauthorized { code, .. } | ServiceError::Rejected { code, .. } => code,
         }
     }
 }

@@ -447,10 +447,10 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute {
         method: "POST",
         path: "/api/v1/{instance}/agents/{id}/reset-password",
-        summary: "A new generated password, shown once",
+        summary: "A new generated password, shown once; or, with send_link, revoke the password and mail the agent a reset link",
         query: &[],
-        body: None,
-        answer: (200, Some("AgentWithPassword")),
+        body: Some("ResetPassword"),
+        answer: (200, Some("AgentPasswordReset")),
         handler: || post(agent_reset_password),
     },
 ];
@@ -615,17 +615,54 @@ async fn agent_update(
     ))
 }
 
+/// What an administrator's reset asks for.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetPassword {
+    /// Revoke the password and mail the agent a reset link, instead of
+    /// answering a generated password.
+    #[serde(default)]
+    send_link: bool,
+}
+
+/// What an administrator's reset answers: the generated password, or when
+/// the mailed link expires.
+#[derive(Debug, Serialize)]
+struct PasswordReset {
+    agent: Versioned<agents::AgentView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link_expires_at: Option<i64>,
+}
+
 /// `POST /api/v1/{instance}/agents/{id}/reset-password`: a new generated
-/// password, shown once.
+/// password, shown once; or with `{"send_link": true}` (what a help desk
+/// should do: nobody but the agent learns its password) the password is
+/// revoked and the agent is mailed a reset link.
 async fn agent_reset_password(
     State(state): State<AppState>,
     AgentAuth(caller): AgentAuth,
     Path((_, id)): Path<(String, String)>,
-) -> Result<Json<agents::WithPassword>, ApiError> {
+    Body(how): Body<ResetPassword>,
+) -> Result<Json<PasswordReset>, ApiError> {
     let id = agent_id(&id)?;
-    Ok(Json(
-        agents::reset_password(caller.ctx(&state), &caller.actor, id).await?,
-    ))
+    let ctx = caller.ctx(&state);
+    Ok(Json(if how.send_link {
+        let sent = agents::send_reset_link(ctx, &caller.actor, id).await?;
+        PasswordReset {
+            agent: sent.agent,
+            password: None,
+            link_expires_at: Some(sent.link_expires_at),
+        }
+    } else {
+        let reset = agents::reset_password(ctx, &caller.actor, id).await?;
+        PasswordReset {
+            agent: reset.agent,
+            password: Some(reset.password),
+            link_expires_at: None,
+        }
+    }))
 }
 
 /// The agent id in the path; one that is not a number names no agent.

@@ -1,5 +1,6 @@
 //! Handlers, one module per concern.
 
+pub mod accounts;
 pub mod admin;
 pub mod blobs;
 pub mod forms;

@@ -16,6 +16,7 @@ use std::sync::LazyLock;
 use axum::Json;
 use serde_json::{Map, Value, json};
 
+use super::accounts;
 use super::tickets::{self, ApiRoute};
 use super::{admin, forms, tasks, templates};
 
@@ -87,6 +88,7 @@ pub fn routes() -> Vec<DocRoute> {
         .chain(tasks::ROUTES)
         .chain(admin::ROUTES)
         .chain(templates::ROUTES)
+        .chain(accounts::ROUTES)
         .chain(forms::ROUTES)
         .map(DocRoute::from)
         .chain(OTHER_ROUTES.iter().copied())
@@ -176,11 +178,11 @@ fn operation(route: &DocRoute) -> Value {
     });
     if let Some(body) = route.body {
         op["requestBody"] = json!({
-            "required": !matches!(body, "VersionBody" | "LockBody"),
+            "required": !matches!(body, "VersionBody" | "LockBody" | "ResetPassword"),
             "content": {"application/json": {"schema": schema_ref(body)}},
         });
     }
-    if route.path == OPENAPI_PATH {
+    if route.path == OPENAPI_PATH || accounts::is_public(route.path) {
         op["security"] = json!([]);
     }
     if route.path.ends_with("/topics/{id}/form") {
@@ -195,6 +197,7 @@ fn all_schemas() -> Value {
     if let Value::Object(map) = &mut all {
         map.extend(tasks::schemas());
         map.extend(templates::schemas());
+        map.extend(accounts::schemas());
         map.extend(forms::schemas());
     }
     all

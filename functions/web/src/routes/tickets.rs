@@ -17,6 +17,8 @@ mod people;
 mod read;
 mod write;
 
+pub(crate) use write::{BodyJson, FileJson, files};
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};

@@ -248,8 +248,17 @@ pub async fn usable(
     id: CannedId,
     department: DepartmentId,
 ) -> Result<CannedResponse, ServiceError> {
-    let found = get(ctx, actor, id).await?.record;
-    if found.active && found.fits(department) {
+    let found = match actor {
+        Actor::Agent(_) => get(ctx, actor, id).await?.record,
+        // Integrations and Taquilla itself act for the whole instance
+        // (whether they may respond is the respond service's question).
+        _ => {
+            records::load::<CannedResponse>(&ctx, CannedId::KIND, id.0, CannedResponse::WHAT)
+                .await?
+                .record
+        }
+    };
+    if visible(actor, &found) && found.active && found.fits(department) {
         Ok(found)
     } else {
         Err(not_found(id))

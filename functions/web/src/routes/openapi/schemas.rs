@@ -143,10 +143,14 @@ fn ticket_schemas() -> Vec<(&'static str, Value)> {
         ),
         (
             "NewResponse",
-            object(
-                &["body"],
-                json!({"body": body_schema(), "status": int, "attachments": files()}),
-            ),
+            json!({
+                "type": "object",
+                "description": "A body, a canned response, or both (the body first)",
+                "properties": {
+                    "body": body_schema(), "status": int, "attachments": files(),
+                    "canned": {"type": "integer", "description": "A canned response expanded for the ticket; its files are attached"},
+                },
+            }),
         ),
         (
             "NewEntry",

@@ -15,6 +15,7 @@ use taquilla_core::services::tickets::{
 };
 use taquilla_core::services::{Actor, ServiceError};
 
+use super::super::canned;
 use super::{Body, TicketView, invalid, ticket_by_number};
 use crate::auth::{ApiAuth, ClientIp};
 use crate::error::ApiError;
@@ -54,7 +55,7 @@ pub struct FileJson {
 }
 
 /// The files decoded; undecodable base64 is `400 invalid_field`.
-fn files(files: Vec<FileJson>) -> Result<Vec<NewAttachment>, ApiError> {
+pub(crate) fn files(files: Vec<FileJson>) -> Result<Vec<NewAttachment>, ApiError> {
     files
         .into_iter()
         .map(|file| {
@@ -164,13 +165,16 @@ pub async fn open(
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 
-/// The body of `POST tickets/{number}/responses`.
+/// The body of `POST tickets/{number}/responses`: a body, a canned
+/// response, or both (the agent's text first).
 #[derive(Debug, Deserialize)]
 pub struct ResponseJson {
-    body: BodyJson,
+    body: Option<BodyJson>,
     status: Option<u32>,
     #[serde(default)]
     attachments: Vec<FileJson>,
+    /// A canned response expanded for the ticket, with its files.
+    canned: Option<u32>,
 }
 
 /// The body of a note or a message.
@@ -191,13 +195,22 @@ pub async fn respond(
     Path((_, number)): Path<(String, String)>,
     Body(input): Body<ResponseJson>,
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
-    let response = NewResponse {
-        body: input.body.into(),
-        attachments: files(input.attachments)?,
-        status: input.status.map(StatusId),
-    };
+    let mut attachments = files(input.attachments)?;
+    let own = input.body.map(tickets::Body::from);
     let ctx = caller.ctx(&state);
     let ticket = ticket_by_number(&ctx, &caller, &number).await?;
+    let body = match input.canned {
+        Some(id) => {
+            let actor = &caller.actor;
+            canned::response_body(&ctx, actor, &ticket, id, own, &mut attachments).await?
+        }
+        None => own.ok_or_else(|| invalid("body", "must be given, or a canned response"))?,
+    };
+    let response = NewResponse {
+        body,
+        attachments,
+        status: input.status.map(StatusId),
+    };
     let landed = tickets::respond(&ctx, &caller.actor, &ticket.id, response).await?;
     Ok((
         StatusCode::CREATED,
