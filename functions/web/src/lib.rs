@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
             post(routes::osticket::create_by_key).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
         .merge(routes::admin::router())
+        .merge(routes::canned::router())
         .merge(routes::tickets::router())
         .merge(routes::tasks::router())
         .merge(routes::templates::router())

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod blobs;
+pub mod canned;
 pub mod forms;
 pub mod health;
 pub mod home;

@@ -17,6 +17,7 @@ use axum::Json;
 use serde_json::{Map, Value, json};
 
 use super::accounts;
+use super::canned;
 use super::tickets::{self, ApiRoute};
 use super::{admin, forms, tasks, templates};
 
@@ -87,6 +88,7 @@ pub fn routes() -> Vec<DocRoute> {
         .iter()
         .chain(tasks::ROUTES)
         .chain(admin::ROUTES)
+        .chain(canned::ROUTES)
         .chain(templates::ROUTES)
         .chain(accounts::ROUTES)
         .chain(forms::ROUTES)
@@ -195,6 +197,7 @@ fn operation(route: &DocRoute) -> Value {
 fn all_schemas() -> Value {
     let mut all = schemas::schemas(KINDS);
     if let Value::Object(map) = &mut all {
+        map.extend(canned::schemas());
         map.extend(tasks::schemas());
         map.extend(templates::schemas());
         map.extend(accounts::schemas());
