@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_mail;
 mod admin;
 mod api;
 mod api_v1;
@@ -19,6 +20,7 @@ mod queue_cost;
 mod ses_inbound;
 mod sla;
 mod store;
+mod task_mail;
 mod tasks;
 mod templates_api;
 mod ticket_actions;

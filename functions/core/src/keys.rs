@@ -29,6 +29,7 @@
 //! | mailbox address (unique; deployment-wide) | `MAILBOX#{address}` | `ROUTE` |
 //! | an instance's own mail template | `I#{instance}` | `TEMPLATE#{kind}#{language}` |
 //! | outbox item: mail a ticket change still has to send | `I#{instance}#OUTBOX` | `{created_ms:013}#{id}` |
+//! | an agent's password link (one at a time) | `I#{instance}#AGENT#{agent:010}` | `PWLINK` |
 //!
 //! Ticket queues are the GSIs; every ticket item carries the keys of the
 //! queues it is in (an absent key takes it out: the indexes are sparse):
@@ -383,6 +384,23 @@ pub mod mail {
     #[must_use]
     pub fn outbox(instance: &InstanceId, created_ms: i64, id: &str) -> Key {
         Key::new(outbox_pk(instance), format!("{created_ms:013}#{id}"))
+    }
+}
+
+/// Keys of agents' accounts.
+pub mod account {
+    use super::instance_pk;
+    use crate::domain::{AgentId, InstanceId};
+    use crate::store::Key;
+
+    /// The agent's password link: the one pending "choose your password"
+    /// link it may have (see `services::accounts::links`).
+    #[must_use]
+    pub fn password_link(instance: &InstanceId, agent: AgentId) -> Key {
+        Key::new(
+            format!("{}#AGENT#{:010}", instance_pk(instance), agent.0),
+            "PWLINK",
+        )
     }
 }
 

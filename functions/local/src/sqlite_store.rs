@@ -18,8 +18,9 @@
 //!   [`apply`](taquilla_core::store::apply) functions, so check-then-write is
 //!   atomic without locks.
 //! * **Readers.** Gets, batch gets and queries run on a small pool of
-//!   read-only connections on tokio's blocking threads; WAL lets them read a
-//!   committed snapshot while the writer writes (see [`readers`]).
+//!   read-only connections; WAL lets them read a committed snapshot while
+//!   the writer writes. Short reads run on the caller's thread, long
+//!   queries on tokio's blocking threads (see [`readers`]).
 //! * **Durability.** WAL with `synchronous=FULL`: every commit is fsynced,
 //!   and no write is acknowledged before its `COMMIT` returned. A crash or
 //!   `SIGKILL` loses nothing that was acknowledged (the `durability` test in
@@ -52,7 +53,7 @@ use taquilla_core::store::{
 };
 
 use self::error::SqliteResultExt as _;
-use self::readers::Readers;
+use self::readers::{INLINE_QUERY_LIMIT, Readers};
 use self::writer::{Done, Op, Writer};
 
 /// The [`ItemStore`] on a SQLite file. Cheap to clone: clones share the
@@ -135,11 +136,10 @@ fn unexpected(done: &Done) -> StoreError {
 impl ItemStore for SqliteStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         validate::key(key)?;
-        let (key, now) = (key.clone(), self.now());
+        let now = self.now();
         self.inner
             .readers
-            .run(move |conn| rows::read_live(conn, &key, now))
-            .await
+            .inline(|conn| rows::read_live(conn, key, now))
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
@@ -147,22 +147,19 @@ impl ItemStore for SqliteStore {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let (keys, now) = (keys.to_vec(), self.now());
-        self.inner
-            .readers
-            .run(move |conn| {
-                // One read transaction: all keys from the same snapshot.
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Deferred)
-                    .store_err()?;
-                let found = keys
-                    .iter()
-                    .map(|key| rows::read_live(&tx, key, now))
-                    .collect::<Result<Vec<_>, _>>()?;
-                tx.commit().store_err()?;
-                Ok(found)
-            })
-            .await
+        let now = self.now();
+        self.inner.readers.inline(|conn| {
+            // One read transaction: all keys from the same snapshot.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Deferred)
+                .store_err()?;
+            let found = keys
+                .iter()
+                .map(|key| rows::read_live(&tx, key, now))
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.commit().store_err()?;
+            Ok(found)
+        })
     }
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {
@@ -196,10 +193,17 @@ impl ItemStore for SqliteStore {
             .as_deref()
             .map(|c| cursor::decode(c, query))
             .transpose()?;
-        let (query, now) = (query.clone(), self.now());
+        let now = self.now();
+        if query.limit <= INLINE_QUERY_LIMIT {
+            return self
+                .inner
+                .readers
+                .inline(|conn| query::page(conn, query, after.as_ref(), now));
+        }
+        let query = query.clone();
         self.inner
             .readers
-            .run(move |conn| query::page(conn, &query, after.as_ref(), now))
+            .blocking(move |conn| query::page(conn, &query, after.as_ref(), now))
             .await
     }
 

@@ -67,6 +67,11 @@ pub struct Alerts {
     pub assigned: AlertTargets,
     /// Alerts the receiving department of a transfer.
     pub transfer: AlertTargets,
+    /// A task was created: its assignee and team, else its department.
+    pub new_task: AlertTargets,
+    /// A task was assigned: the agent or team just given it is always the
+    /// target; these settings add others (or, disabled, silence it).
+    pub task_assigned: AlertTargets,
 }
 
 impl Default for Alerts {
@@ -80,6 +85,11 @@ impl Default for Alerts {
                 ..AlertTargets::default()
             },
             transfer: AlertTargets::default(),
+            new_task: AlertTargets::default(),
+            task_assigned: AlertTargets {
+                department_members: Members::Never,
+                ..AlertTargets::default()
+            },
         }
     }
 }

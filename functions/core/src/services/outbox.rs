@@ -1,10 +1,20 @@
-//! The transactional outbox: the mail a ticket change has to send, written
-//! in the same transaction as the change.
+//! The transactional outbox: the mail a change has to send, written in the
+//! same transaction as the change.
 //!
-//! A ticket service that commits a change worth a mail (a ticket opened, a
-//! user's message, an agent's response, an internal note, an assignment, a
-//! transfer, a close) adds one small [`OutboxItem`] to its transaction,
-//! naming the ticket, the entry and the [`Occasion`]. Nothing is rendered
+//! A service that commits a change worth a mail adds one small
+//! [`OutboxItem`] to its transaction, saying what the mail is [`About`]:
+//!
+//! - a ticket ([`TicketMail`]): a ticket opened, a user's message, an
+//!   agent's response, an internal note, an assignment, a transfer, a
+//!   close, naming the ticket, the entry and the [`Occasion`];
+//! - a task ([`TaskMail`], see [`task`]): a task created or assigned,
+//!   naming the task and the event entry that records it;
+//! - an agent's account ([`AccountMail`], see [`account`]): the welcome
+//!   of a new agent or a password reset, naming the agent and the issue of
+//!   its password link (the link's secret is made when the mail is sent and
+//!   is stored only hashed, so no secret waits in the outbox).
+//!
+//! Nothing is rendered
 //! or sent then: the change never waits for, nor fails because of, a mail
 //! provider. A dispatcher (`taquilla_mail::dispatch`) later takes the
 //! pending items, works out the recipients under the instance's
@@ -19,6 +29,9 @@
 //! future) lapses by itself if the winner dies mid-send.
 //!
 //! [`messages::record_sent`]: super::messages::record_sent
+
+pub mod account;
+pub mod task;
 
 use std::collections::BTreeMap;
 
@@ -85,13 +98,9 @@ impl Default for Permits {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxItem {
     pub id: String,
-    pub ticket: TicketId,
-    pub entry: EntryId,
-    /// The entry's `created_at`, which its key holds.
-    pub entry_at: i64,
-    pub occasion: Occasion,
-    pub auto_respond: bool,
-    pub alert: bool,
+    /// What the mail is about; its fields are stored beside the item's own.
+    #[serde(flatten)]
+    pub about: About,
     pub created_at: i64,
     /// Sending attempts so far.
     #[serde(default)]
@@ -108,6 +117,44 @@ pub struct OutboxItem {
     #[serde(default)]
     pub last_error: Option<String>,
 }
+
+/// What an outbox item's mail is about. Stored flat, each kind told by the
+/// field naming its subject (`ticket`, `task` or `agent`), so ticket items
+/// keep the layout they always had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum About {
+    Ticket(TicketMail),
+    Task(task::TaskMail),
+    Account(account::AccountMail),
+}
+
+impl About {
+    /// A short description for logs: `ticket {id}`, `task {id}`, `agent {id}`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            About::Ticket(mail) => format!("ticket {}", mail.ticket),
+            About::Task(mail) => format!("task {}", mail.task),
+            About::Account(mail) => format!("agent {}", mail.agent),
+        }
+    }
+}
+
+/// Mail about a ticket: an entry of its thread and why it is owed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketMail {
+    pub ticket: TicketId,
+    pub entry: EntryId,
+    /// The entry's `created_at`, which its key holds.
+    pub entry_at: i64,
+    pub occasion: Occasion,
+    pub auto_respond: bool,
+    pub alert: bool,
+}
+
+pub use account::{AccountMail, AccountOccasion, AccountSubject};
+pub use task::{TaskMail, TaskOccasion, TaskSubject};
 
 /// Names of the events a dispatcher records in the thread.
 pub mod delivery_event {
@@ -131,15 +178,25 @@ pub(crate) fn item_op(
     occasion: Occasion,
     permits: Permits,
 ) -> Result<WriteOp, ServiceError> {
+    put_op(
+        ctx,
+        About::Ticket(TicketMail {
+            ticket: ticket.id.clone(),
+            entry: entry.id.clone(),
+            entry_at: entry.created_at,
+            occasion,
+            auto_respond: permits.auto_respond,
+            alert: permits.alert,
+        }),
+    )
+}
+
+/// The operation writing a new outbox item about `about`, due now.
+fn put_op(ctx: &Ctx<'_>, about: About) -> Result<WriteOp, ServiceError> {
     let now = ctx.clock.now_ms();
     let item = OutboxItem {
         id: EntryId::generate().to_string(),
-        ticket: ticket.id.clone(),
-        entry: entry.id.clone(),
-        entry_at: entry.created_at,
-        occasion,
-        auto_respond: permits.auto_respond,
-        alert: permits.alert,
+        about,
         created_at: now,
         attempts: 0,
         next_attempt_at: now,
@@ -339,8 +396,9 @@ pub struct Subject {
     pub thread_ids: Vec<(String, bool)>,
 }
 
-/// Loads the [`Subject`] of `item`; `NotFound` when its ticket or entry is gone.
-pub async fn subject(ctx: &Ctx<'_>, item: &OutboxItem) -> Result<Subject, ServiceError> {
+/// Loads the [`Subject`] of mail about a ticket; `NotFound` when its
+/// ticket or entry is gone.
+pub async fn subject(ctx: &Ctx<'_>, item: &TicketMail) -> Result<Subject, ServiceError> {
     let instance = directory::instance(ctx.store, ctx.instance).await?;
     let ticket = store::load(ctx, &item.ticket).await?;
     let entry: Entry = match ctx
@@ -478,6 +536,92 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         event_entry(name, data, &Author::System("t".into()), 1)
+    }
+
+    fn item(about: About) -> OutboxItem {
+        OutboxItem {
+            id: "i".into(),
+            about,
+            created_at: 5,
+            attempts: 0,
+            next_attempt_at: 5,
+            rev: 0,
+            done: Vec::new(),
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn items_about_tickets_tasks_and_accounts_round_trip_through_the_store() {
+        let demo = crate::domain::InstanceId::parse("demo").unwrap();
+        let abouts = [
+            About::Ticket(TicketMail {
+                ticket: TicketId::generate(),
+                entry: EntryId::generate(),
+                entry_at: 3,
+                occasion: Occasion::AssignedTeam,
+                auto_respond: false,
+                alert: true,
+            }),
+            About::Task(TaskMail {
+                task: crate::domain::TaskId::generate(),
+                entry: EntryId::generate(),
+                entry_at: 4,
+                occasion: TaskOccasion::TaskAssignedAgent,
+            }),
+            About::Account(AccountMail {
+                agent: AgentId(3),
+                link: "l".into(),
+                occasion: AccountOccasion::PasswordReset,
+                by: Some(AgentId(1)),
+            }),
+            About::Account(AccountMail {
+                agent: AgentId(4),
+                link: "m".into(),
+                occasion: AccountOccasion::AgentWelcome,
+                by: None,
+            }),
+        ];
+        for about in abouts {
+            let stored = codec::encode(keys::mail::outbox(&demo, 5, "i"), &item(about)).unwrap();
+            let back: OutboxItem = codec::decode(&stored).unwrap();
+            assert_eq!(back, item(back.about.clone()));
+            assert_eq!(codec::encode(stored.key(), &back).unwrap(), stored);
+        }
+    }
+
+    #[test]
+    fn a_ticket_item_keeps_the_layout_it_always_had() {
+        let ticket = TicketId::generate();
+        let entry = EntryId::generate();
+        let stored = serde_json::json!({
+            "id": "i", "ticket": ticket, "entry": entry, "entry_at": 3,
+            "occasion": "ticket_opened", "auto_respond": true, "alert": false,
+            "created_at": 5, "next_attempt_at": 5,
+        });
+        let read: OutboxItem = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(
+            read.about,
+            About::Ticket(TicketMail {
+                ticket,
+                entry,
+                entry_at: 3,
+                occasion: Occasion::TicketOpened,
+                auto_respond: true,
+                alert: false,
+            })
+        );
+        let written = serde_json::to_value(&read).unwrap();
+        for field in [
+            "ticket",
+            "entry",
+            "entry_at",
+            "occasion",
+            "auto_respond",
+            "alert",
+        ] {
+            assert_eq!(written[field], stored[field], "{field}");
+        }
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The dispatcher: the outbox's pending items become mail.
 //!
-//! Ticket services write an outbox item in the same transaction as the
-//! change that owes mail (see `taquilla_core::services::outbox`). Here,
-//! over the ports only, each due item is:
+//! Services write an outbox item in the same transaction as the change
+//! that owes mail (see `taquilla_core::services::outbox`): about a ticket,
+//! a task ([`task`]: the new-task and assignment alerts) or an agent's
+//! account ([`account`]: the welcome and the password reset, whose link's
+//! secret is made only as the mail is sent). Here, over the ports only,
+//! each due item is:
 //!
 //! 1. leased (a conditional write only one dispatcher wins);
 //! 2. planned ([`plan`]): who gets which template, under the instance's
@@ -27,16 +30,23 @@
 //!
 //! Nothing here can undo the ticket change: it committed before.
 
+pub mod account;
 pub mod plan;
+pub mod task;
 
 use std::collections::BTreeMap;
 
-use taquilla_core::domain::Ticket;
+use taquilla_core::domain::{Department, DepartmentId, Instance};
 use taquilla_core::mailer::{MailError, Mailer};
-use taquilla_core::services::outbox::{self, AUDIENCE, OutboxItem, Subject, delivery_event};
+use taquilla_core::services::outbox::{
+    self, AUDIENCE, About, AccountMail, AccountSubject, OutboxItem, Subject, TaskMail, TaskSubject,
+    TicketMail, delivery_event,
+};
 use taquilla_core::services::{Ctx, ServiceError, messages};
 
-use crate::outbound::{Audience, AutoSubmitted, LoopTag, Mailbox, Outgoing, compose, render};
+use crate::outbound::{
+    Audience, AutoSubmitted, LoopTag, Mailbox, Outgoing, Rendered, compose, render,
+};
 use crate::reply_token::ReplyTokens;
 pub use plan::{Planned, deliverable, variables};
 
@@ -130,34 +140,137 @@ pub async fn send_pending(
     Ok(report)
 }
 
+/// What one item's mail is about, loaded: where it is planned from, how
+/// each mail goes out and where its delivery is recorded.
+enum Work {
+    /// Mail about a ticket; deliveries go into its thread.
+    Ticket(Box<Subject>, TicketMail),
+    /// Mail about a task; deliveries go into its thread.
+    Task(Box<TaskSubject>, TaskMail),
+    /// Mail about an agent's account; deliveries are only logged (an
+    /// account has no thread, and its mail's link must not be kept).
+    Account(Box<AccountSubject>, AccountMail),
+}
+
+impl Work {
+    /// Loads what `item` is about; `NotFound` when it is gone or the mail
+    /// is no longer owed.
+    async fn load(ctx: &Ctx<'_>, item: &OutboxItem) -> Result<Self, ServiceError> {
+        Ok(match &item.about {
+            About::Ticket(mail) => {
+                Work::Ticket(Box::new(outbox::subject(ctx, mail).await?), mail.clone())
+            }
+            About::Task(mail) => Work::Task(
+                Box::new(outbox::task::task_subject(ctx, mail).await?),
+                mail.clone(),
+            ),
+            About::Account(mail) => Work::Account(
+                Box::new(outbox::account::account_subject(ctx, mail).await?),
+                mail.clone(),
+            ),
+        })
+    }
+
+    fn plan(&self, public_url: &str) -> Vec<Planned> {
+        match self {
+            Work::Ticket(subject, mail) => plan::plan(subject, mail, public_url),
+            Work::Task(subject, mail) => task::plan_task(subject, mail, public_url),
+            Work::Account(subject, mail) => account::plan_account(subject, mail, public_url),
+        }
+    }
+
+    /// What logs name: the ticket's number, the task's or the agent's id.
+    fn label(&self) -> String {
+        match self {
+            Work::Ticket(subject, _) => format!("ticket {}", subject.ticket.number),
+            Work::Task(subject, _) => format!("task {}", subject.task.id),
+            Work::Account(subject, _) => format!("agent {}", subject.agent.id),
+        }
+    }
+
+    async fn send(
+        &self,
+        ctx: &Ctx<'_>,
+        dispatcher: &Dispatcher<'_>,
+        planned: &Planned,
+    ) -> Result<String, Failure> {
+        match self {
+            Work::Ticket(subject, _) => send_one(ctx, dispatcher, subject, planned).await,
+            Work::Task(subject, _) => {
+                let from = sender(
+                    &subject.instance,
+                    subject.department.as_ref(),
+                    Some(subject.task.department),
+                );
+                send_plain(ctx, dispatcher, from, planned).await
+            }
+            Work::Account(subject, mail) => {
+                // The link's secret is made now, for this mail only.
+                let token =
+                    taquilla_core::services::accounts::links::mint(ctx, mail.agent, &mail.link)
+                        .await
+                        .map_err(|e| Failure::Retry(e.to_string()))?
+                        .ok_or_else(|| {
+                            Failure::Moot("the link was used, expired or replaced".to_owned())
+                        })?;
+                let planned =
+                    account::with_link(planned, dispatcher.public_url, ctx.instance, &token);
+                let from = sender(&subject.instance, None, None);
+                send_plain(ctx, dispatcher, from, &planned).await
+            }
+        }
+    }
+
+    /// Records what became of a mail where its subject keeps such things.
+    async fn record(
+        &self,
+        ctx: &Ctx<'_>,
+        name: &str,
+        data: BTreeMap<String, String>,
+    ) -> Result<(), ServiceError> {
+        match self {
+            Work::Ticket(subject, _) => {
+                outbox::record_delivery(ctx, &subject.ticket.id, name, data).await
+            }
+            Work::Task(subject, _) => {
+                outbox::task::record_task_delivery(ctx, &subject.task.id, name, data).await
+            }
+            Work::Account(subject, _) => {
+                tracing::info!(instance = %ctx.instance, agent = %subject.agent.id, event = name, template = data.get("template").map(String::as_str).unwrap_or_default(), "account mail");
+                Ok(())
+            }
+        }
+    }
+}
+
 async fn dispatch_item(
     ctx: &Ctx<'_>,
     dispatcher: &Dispatcher<'_>,
     mut item: OutboxItem,
     report: &mut Report,
 ) -> Result<(), ServiceError> {
-    let subject = match outbox::subject(ctx, &item).await {
-        Ok(subject) => subject,
+    let work = match Work::load(ctx, &item).await {
+        Ok(work) => work,
         Err(ServiceError::NotFound(what)) => {
-            tracing::info!(instance = %ctx.instance, item = %item.id, %what, "outbox item for something gone; dropped");
+            tracing::info!(instance = %ctx.instance, item = %item.id, about = %item.about.describe(), %what, "outbox item for something gone; dropped");
             outbox::finish(ctx, &item).await?;
             report.finished += 1;
             return Ok(());
         }
         Err(other) => return Err(other),
     };
-    for planned in plan::plan(&subject, &item, dispatcher.public_url) {
+    let label = work.label();
+    for planned in work.plan(dispatcher.public_url) {
         let key = planned.done_key();
         if item.done.contains(&key) {
             continue;
         }
-        match send_one(ctx, dispatcher, &subject, &planned).await {
+        match work.send(ctx, dispatcher, &planned).await {
             Ok(message_id) => {
                 report.sent += 1;
                 let mut data = delivery_data(&planned);
                 data.insert(messages::MESSAGE_ID.to_owned(), message_id);
-                outbox::record_delivery(ctx, &subject.ticket.id, delivery_event::SENT, data)
-                    .await?;
+                work.record(ctx, delivery_event::SENT, data).await?;
                 item.done.push(key);
                 if !outbox::keep(ctx, &item).await? {
                     return Ok(());
@@ -169,27 +282,29 @@ async fn dispatch_item(
                     .clock
                     .now_ms()
                     .saturating_add(dispatcher.retry.delay_ms(item.attempts));
-                tracing::warn!(instance = %ctx.instance, number = %subject.ticket.number, template = %planned.kind, %reason, attempts = item.attempts, "mail deferred");
+                tracing::warn!(instance = %ctx.instance, about = %label, template = %planned.kind, %reason, attempts = item.attempts, "mail deferred");
                 let mut data = delivery_data(&planned);
                 data.insert("reason".into(), reason.clone());
                 data.insert("attempts".into(), item.attempts.to_string());
                 data.insert("next_attempt_at".into(), next.to_string());
-                outbox::record_delivery(ctx, &subject.ticket.id, delivery_event::DEFERRED, data)
-                    .await?;
+                work.record(ctx, delivery_event::DEFERRED, data).await?;
                 item.last_error = Some(reason);
                 item.next_attempt_at = next;
                 outbox::keep(ctx, &item).await?;
                 report.deferred += 1;
                 return Ok(());
             }
+            Err(Failure::Moot(reason)) => {
+                tracing::info!(instance = %ctx.instance, about = %label, template = %planned.kind, %reason, "mail no longer owed");
+                item.done.push(key);
+            }
             Err(Failure::Retry(reason) | Failure::Permanent(reason)) => {
-                tracing::warn!(instance = %ctx.instance, number = %subject.ticket.number, template = %planned.kind, %reason, "mail given up");
+                tracing::warn!(instance = %ctx.instance, about = %label, template = %planned.kind, %reason, "mail given up");
                 report.failed += 1;
                 let mut data = delivery_data(&planned);
                 data.insert("reason".into(), reason);
                 data.insert("attempts".into(), item.attempts.to_string());
-                outbox::record_delivery(ctx, &subject.ticket.id, delivery_event::FAILED, data)
-                    .await?;
+                work.record(ctx, delivery_event::FAILED, data).await?;
                 item.done.push(key);
             }
         }
@@ -205,6 +320,8 @@ enum Failure {
     Retry(String),
     /// It will never go out as it is.
     Permanent(String),
+    /// It is no longer owed (a password link used or replaced meanwhile).
+    Moot(String),
 }
 
 /// What a delivery event records: the template, who read it, and the
@@ -233,25 +350,76 @@ fn delivery_data(planned: &Planned) -> BTreeMap<String, String> {
     data
 }
 
-/// The address mail about `ticket` comes from: the department's own, else
-/// the first mailbox routed to the department, else the instance's first.
-fn sender(subject: &Subject) -> Option<Mailbox> {
-    let settings = &subject.instance.mail;
-    let ticket: &Ticket = &subject.ticket;
-    let address = subject
-        .department
-        .as_ref()
+/// The address mail comes from: the department's own, else the first
+/// mailbox routed to the department, else the instance's first.
+fn sender(
+    instance: &Instance,
+    department: Option<&Department>,
+    routed: Option<DepartmentId>,
+) -> Option<Mailbox> {
+    let settings = &instance.mail;
+    let address = department
         .and_then(|d| d.email.clone())
         .filter(|a| settings.is_own(a))
         .or_else(|| {
             settings
                 .mailboxes
                 .iter()
-                .find(|m| m.department == ticket.department)
+                .find(|m| Some(m.department) == routed)
                 .or_else(|| settings.mailboxes.first())
                 .map(|m| m.address.clone())
         })?;
-    Some(Mailbox::new(subject.instance.name.clone(), address))
+    Some(Mailbox::new(instance.name.clone(), address))
+}
+
+/// Renders `planned` with the instance's own texts where it has them.
+async fn rendered(ctx: &Ctx<'_>, planned: &Planned) -> Result<Rendered, Failure> {
+    // Unreadable texts now are a retry, not a mail sent with the wrong ones.
+    let own = crate::templates::own_texts(ctx, planned.kind, planned.language)
+        .await
+        .map_err(|e| Failure::Retry(e.to_string()))?;
+    render(planned.kind, planned.language, &own, &planned.variables)
+        .map_err(|e| Failure::Permanent(format!("{}: {e}", e.code())))
+}
+
+/// Composes and sends `outgoing`; the Message-ID recipients see.
+async fn deliver(dispatcher: &Dispatcher<'_>, outgoing: &Outgoing) -> Result<String, Failure> {
+    let mail = compose(outgoing).map_err(|e| Failure::Permanent(format!("{}: {e}", e.code())))?;
+    let sent = dispatcher.mailer.send(&mail).await.map_err(|e| match e {
+        MailError::Unavailable(_) => Failure::Retry(format!("{}: {e}", e.code())),
+        other => Failure::Permanent(format!("{}: {other}", other.code())),
+    })?;
+    Ok(sent.message_id)
+}
+
+/// Renders, composes and sends a mail about no ticket (a task, an
+/// account): no reply token, no thread to reference, nothing to record for
+/// threading.
+async fn send_plain(
+    ctx: &Ctx<'_>,
+    dispatcher: &Dispatcher<'_>,
+    from: Option<Mailbox>,
+    planned: &Planned,
+) -> Result<String, Failure> {
+    let from = from
+        .ok_or_else(|| Failure::Permanent("the instance has no mailbox to send from".to_owned()))?;
+    let rendered = rendered(ctx, planned).await?;
+    let outgoing = Outgoing {
+        from,
+        to: vec![planned.to.clone()],
+        cc: planned.cc.clone(),
+        bcc: planned.bcc.clone(),
+        date: ctx.clock.now_ms() / 1000,
+        auto_submitted: planned.kind.auto_submitted(),
+        language: Some(planned.language),
+        loop_tag: Some(LoopTag {
+            instance: ctx.instance.clone(),
+            ticket: None,
+        }),
+        ..Outgoing::default()
+    }
+    .with_rendered(&rendered);
+    deliver(dispatcher, &outgoing).await
 }
 
 /// Renders, composes and sends one mail; the Message-ID recipients see.
@@ -261,8 +429,12 @@ async fn send_one(
     subject: &Subject,
     planned: &Planned,
 ) -> Result<String, Failure> {
-    let from = sender(subject)
-        .ok_or_else(|| Failure::Permanent("the instance has no mailbox to send from".to_owned()))?;
+    let from = sender(
+        &subject.instance,
+        subject.department.as_ref(),
+        Some(subject.ticket.department),
+    )
+    .ok_or_else(|| Failure::Permanent("the instance has no mailbox to send from".to_owned()))?;
     let ticket = &subject.ticket;
     let token = dispatcher
         .tokens
@@ -271,13 +443,7 @@ async fn send_one(
         dispatcher
             .tokens
             .address(&from.address, ctx.instance, &ticket.id, &planned.to.address);
-    // The instance's own texts where it has them; unreadable now is a
-    // retry, not a mail sent with the wrong texts.
-    let own = crate::templates::own_texts(ctx, planned.kind, planned.language)
-        .await
-        .map_err(|e| Failure::Retry(e.to_string()))?;
-    let rendered = render(planned.kind, planned.language, &own, &planned.variables)
-        .map_err(|e| Failure::Permanent(format!("{}: {e}", e.code())))?;
+    let rendered = rendered(ctx, planned).await?;
 
     let marker = format!("[ref:{token}]");
     let mut subject_line = rendered.subject.clone();
@@ -326,18 +492,13 @@ async fn send_one(
         html: Some(html),
         ..Outgoing::default()
     };
-    let mail = compose(&outgoing).map_err(|e| Failure::Permanent(format!("{}: {e}", e.code())))?;
-    let sent = dispatcher.mailer.send(&mail).await.map_err(|e| match e {
-        MailError::Unavailable(_) => Failure::Retry(format!("{}: {e}", e.code())),
-        other => Failure::Permanent(format!("{}: {other}", other.code())),
-    })?;
+    let message_id = deliver(dispatcher, &outgoing).await?;
     // Replies name this id: record it before anything else can fail.
-    if let Err(error) =
-        messages::record_sent(ctx, &sent.message_id, &ticket.id, &subject.entry.id).await
+    if let Err(error) = messages::record_sent(ctx, &message_id, &ticket.id, &subject.entry.id).await
     {
         tracing::warn!(instance = %ctx.instance, number = %ticket.number, %error, "sent mail not recorded for threading");
     }
-    Ok(sent.message_id)
+    Ok(message_id)
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 
 use taquilla_core::domain::mail_settings::base_address;
 use taquilla_core::domain::outbound_settings::{AlertTargets, Members};
-use taquilla_core::domain::{AgentId, Author, CopyKind, Language, User};
-use taquilla_core::services::outbox::{Occasion, OutboxItem, Subject};
+use taquilla_core::domain::{
+    Agent, AgentId, Author, CopyKind, DepartmentId, Language, MailSettings, Team, User,
+};
+use taquilla_core::services::outbox::{Occasion, Subject, TicketMail};
 
 use crate::outbound::{
     Audience, EntryVars, InstanceVars, Mailbox, PersonVars, TeamVars, TemplateKind, TicketVars,
@@ -45,7 +47,13 @@ const MACHINE_LOCAL_PARTS: [&str; 6] = [
 /// when the mail is automatic.
 #[must_use]
 pub fn deliverable(subject: &Subject, kind: TemplateKind, address: &str) -> bool {
-    let settings = &subject.instance.mail;
+    deliverable_to(&subject.instance.mail, kind, address)
+}
+
+/// [`deliverable`] under an instance's mail settings, whatever the mail is
+/// about.
+#[must_use]
+pub fn deliverable_to(settings: &MailSettings, kind: TemplateKind, address: &str) -> bool {
     let Some(base) = base_address(address) else {
         return false;
     };
@@ -67,7 +75,7 @@ pub fn deliverable(subject: &Subject, kind: TemplateKind, address: &str) -> bool
 
 /// Every mail `item` asks for, before any was sent.
 #[must_use]
-pub fn plan(subject: &Subject, item: &OutboxItem, public_url: &str) -> Vec<Planned> {
+pub fn plan(subject: &Subject, item: &TicketMail, public_url: &str) -> Vec<Planned> {
     // The department's own policy when it has one, else the instance's.
     let outbound = subject
         .department
@@ -248,18 +256,69 @@ fn alert(
     named: Option<Vec<AgentId>>,
     public_url: &str,
 ) -> Vec<Planned> {
+    let scope = AlertScope {
+        agents: &subject.agents,
+        department: subject.ticket.department,
+        manager: subject.department.as_ref().and_then(|d| d.manager),
+        assignee: subject.ticket.assignee,
+        team: subject.team.as_ref(),
+        actor: match &subject.entry.author {
+            Author::Agent(id) => Some(*id),
+            _ => None,
+        },
+        admin_address: subject.instance.mail.outbound.admin_address.as_deref(),
+    };
+    let mut out: Vec<Planned> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for (name, email) in alert_recipients(&scope, targets, named) {
+        push_agent(
+            subject, kind, &name, &email, public_url, &mut seen, &mut out,
+        );
+    }
+    out
+}
+
+/// What an alert's recipients are chosen from, whatever it is about (a
+/// ticket, a task).
+#[derive(Debug, Clone, Copy)]
+pub struct AlertScope<'a> {
+    /// Every agent of the instance.
+    pub agents: &'a [Agent],
+    /// The department of the ticket or task.
+    pub department: DepartmentId,
+    /// That department's manager.
+    pub manager: Option<AgentId>,
+    pub assignee: Option<AgentId>,
+    pub team: Option<&'a Team>,
+    /// The agent who caused the alert: never alerted of it.
+    pub actor: Option<AgentId>,
+    /// The instance's administrator address.
+    pub admin_address: Option<&'a str>,
+}
+
+/// The (name, address) of everyone `targets` names in `scope`, in order:
+/// `named` (the agent or team just assigned) or else the assignee and the
+/// team, the department's manager, its members (always, never or when no
+/// one else is named), then the administrator's address. Never the agent
+/// who acted, nor agents inactive or on vacation; nobody when the alert is
+/// disabled. Duplicates are left to the caller.
+#[must_use]
+pub fn alert_recipients(
+    scope: &AlertScope<'_>,
+    targets: &AlertTargets,
+    named: Option<Vec<AgentId>>,
+) -> Vec<(String, String)> {
     if !targets.enabled {
         return Vec::new();
     }
-    let ticket = &subject.ticket;
     let mut ids: Vec<AgentId> = Vec::new();
     match named {
         Some(named) => ids.extend(named),
         None => {
             if targets.assignee {
-                ids.extend(ticket.assignee);
+                ids.extend(scope.assignee);
             }
-            if let Some(team) = &subject.team {
+            if let Some(team) = scope.team {
                 if targets.team_lead {
                     ids.extend(team.lead);
                 }
@@ -270,7 +329,7 @@ fn alert(
         }
     }
     if targets.department_manager {
-        ids.extend(subject.department.as_ref().and_then(|d| d.manager));
+        ids.extend(scope.manager);
     }
     let members = match targets.department_members {
         Members::Always => true,
@@ -279,43 +338,30 @@ fn alert(
     };
     if members {
         ids.extend(
-            subject
+            scope
                 .agents
                 .iter()
-                .filter(|a| a.departments().any(|d| d == ticket.department))
+                .filter(|a| a.departments().any(|d| d == scope.department))
                 .map(|a| a.id),
         );
     }
-    let actor = match &subject.entry.author {
-        Author::Agent(id) => Some(*id),
-        _ => None,
-    };
-    let mut out: Vec<Planned> = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
+    let mut out = Vec::new();
     for id in ids {
-        if Some(id) == actor {
+        if Some(id) == scope.actor {
             continue;
         }
-        let Some(agent) = subject.agents.iter().find(|a| a.id == id) else {
+        let Some(agent) = scope.agents.iter().find(|a| a.id == id) else {
             continue;
         };
         if !agent.active || agent.on_vacation {
             continue;
         }
-        push_agent(
-            subject,
-            kind,
-            &agent.name,
-            &agent.email,
-            public_url,
-            &mut seen,
-            &mut out,
-        );
+        out.push((agent.name.clone(), agent.email.clone()));
     }
     if targets.admin
-        && let Some(admin) = subject.instance.mail.outbound.admin_address.as_deref()
+        && let Some(admin) = scope.admin_address
     {
-        push_agent(subject, kind, "", admin, public_url, &mut seen, &mut out);
+        out.push((String::new(), admin.to_owned()));
     }
     out
 }

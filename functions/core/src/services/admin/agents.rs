@@ -2,6 +2,15 @@
 //! between departments, deactivated (never deleted: tickets and threads name
 //! them), sent on vacation, and given new passwords.
 //!
+//! A new agent also gets the welcome mail, written to the outbox in the
+//! same transaction as the agent, with a single-use link to choose its own
+//! password (`accounts::links`): the generated password answered to the
+//! administrator is for an instance that sends no mail, and stops
+//! mattering once the agent chooses one. A reset may likewise answer a
+//! generated password, or ([`send_reset_link`], what the agent portal
+//! uses) revoke the current password and mail the agent a reset link, so
+//! no administrator ever knows an agent's password.
+//!
 //! An agent's e-mail is unique in its instance through a claim item
 //! ([`keys::agent_email`]) written in the same transaction as the agent;
 //! changing the e-mail moves the claim. Team membership is kept by
@@ -17,6 +26,7 @@ use super::{access, ids, validate};
 use crate::domain::{Agent, AgentId, DepartmentId, RoleId, TeamId};
 use crate::keys;
 use crate::password;
+use crate::services::accounts::links;
 use crate::services::{Actor, Ctx, ServiceError};
 use crate::store::{Condition, Item, Update, WriteOp, codec};
 
@@ -137,8 +147,14 @@ pub async fn by_email(
     records::load(&ctx, KIND, id, "agent").await.map(view)
 }
 
+/// `email` as agents' addresses are stored (trimmed, lower case), or
+/// `Invalid` naming `field` when it is no address.
+pub(crate) fn checked_email(field: &str, email: &str) -> Result<String, ServiceError> {
+    validate::email(field, email)
+}
+
 /// The id of the agent holding the claim on `email`, if any.
-async fn claimant(ctx: &Ctx<'_>, email: &str) -> Result<Option<u32>, ServiceError> {
+pub(crate) async fn claimant(ctx: &Ctx<'_>, email: &str) -> Result<Option<u32>, ServiceError> {
     Ok(ctx
         .store
         .get(&keys::agent_email(ctx.instance, email))
@@ -154,7 +170,16 @@ fn email_taken(email: &str) -> ServiceError {
     )
 }
 
-/// Creates an agent with a generated password (administrators only).
+/// The agent acting, when an agent acts (for "created by" in mail).
+fn acting_agent(actor: &Actor) -> Option<AgentId> {
+    match actor {
+        Actor::Agent(access) => Some(access.agent.id),
+        _ => None,
+    }
+}
+
+/// Creates an agent with a generated password (administrators only), and
+/// its welcome mail with a link to choose its own, in one transaction.
 pub async fn create(
     ctx: Ctx<'_>,
     actor: &Actor,
@@ -180,10 +205,11 @@ pub async fn create(
         return Err(email_taken(&agent.email));
     }
     agent.id = AgentId(ids::next(ctx.store, ctx.instance, KIND).await?);
-    let ops = vec![
+    let mut ops = vec![
         records::create_op(&ctx, KIND, agent.id.0, &agent)?,
         claim_op(&ctx, &agent),
     ];
+    ops.extend(links::welcome_ops(&ctx, agent.id, acting_agent(actor))?);
     let email = agent.email.clone();
     records::commit(&ctx, ops, "agent", |i| {
         (i == 1).then(|| email_taken(&email))
@@ -308,6 +334,53 @@ pub async fn reset_password(
     let hash = password::hash(&password)?;
     let agent = set_attr(&ctx, id, "password_hash", hash.into()).await?;
     Ok(WithPassword { agent, password })
+}
+
+/// What an administrator's reset by link answers: the agent, and when the
+/// link mailed to it expires (epoch ms).
+#[derive(Debug, Clone, Serialize)]
+pub struct ResetLinkSent {
+    pub agent: Versioned<AgentView>,
+    pub link_expires_at: i64,
+}
+
+/// Revokes the agent's password (it gets a random one nobody knows) and
+/// mails it a reset link, in one transaction; the agent must be active.
+/// What a help desk does when an agent forgot its password or may have
+/// given it away: the administrator never learns the new one.
+pub async fn send_reset_link(
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    id: AgentId,
+) -> Result<ResetLinkSent, ServiceError> {
+    access::require_admin(&ctx, actor).await?;
+    let what = format!("agent {id}");
+    let current: Versioned<Agent> = records::load(&ctx, KIND, id.0, "agent").await?;
+    if !current.record.active {
+        return Err(validate::invalid(
+            "active",
+            "the agent is inactive: activate it before sending it a password link",
+        ));
+    }
+    let mut agent = current.record.clone();
+    agent.password_hash = password::hash(&password::generate(PASSWORD_CHARS)?)?;
+    let (expires_at, link_ops) = links::admin_reset_ops(&ctx, id, acting_agent(actor)).await?;
+    let mut ops = vec![records::replace_op(
+        &ctx,
+        KIND,
+        id.0,
+        &agent,
+        current.version,
+    )?];
+    ops.extend(link_ops);
+    records::commit(&ctx, ops, &what, |_| None).await?;
+    Ok(ResetLinkSent {
+        agent: view(Versioned {
+            record: agent,
+            version: current.version + 1,
+        }),
+        link_expires_at: expires_at,
+    })
 }
 
 /// Sets one attribute of an existing agent, bumping its version. Such

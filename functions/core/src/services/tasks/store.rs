@@ -91,9 +91,21 @@ pub(crate) async fn save(
     task: &Task,
     entries: &[Entry],
 ) -> Result<Task, ServiceError> {
+    save_with(ctx, old_version, task, entries, Vec::new()).await
+}
+
+/// [`save`], with `extra` operations in the same transaction (the outbox
+/// items the change owes).
+pub(crate) async fn save_with(
+    ctx: &Ctx<'_>,
+    old_version: i64,
+    task: &Task,
+    entries: &[Entry],
+    extra: Vec<WriteOp>,
+) -> Result<Task, ServiceError> {
     let mut next = task.clone();
     next.version = old_version.saturating_add(1);
-    let mut ops = Vec::with_capacity(entries.len() + 1);
+    let mut ops = Vec::with_capacity(entries.len() + extra.len() + 1);
     ops.push(WriteOp::Put {
         item: task_item(ctx, &next)?,
         condition: Some(Condition::equals(VERSION_ATTR, old_version)),
@@ -101,6 +113,7 @@ pub(crate) async fn save(
     for entry in entries {
         ops.push(entry_op(ctx, &next, entry)?);
     }
+    ops.extend(extra);
     match ctx.store.transact(ops).await {
         Ok(()) => Ok(next),
         Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {

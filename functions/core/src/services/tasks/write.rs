@@ -5,6 +5,10 @@
 //! department, and save it with the event entry that records the change in
 //! one transaction guarded by the version. A change that changes nothing
 //! writes nothing and returns the task as it is.
+//!
+//! A creation and an assignment owe mail (the new-task alert, the
+//! assignment alert): its outbox item (`outbox::task`) is written in the
+//! same transaction as the change.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +21,7 @@ use crate::domain::{
 };
 use crate::keys;
 use crate::sanitize::Body;
+use crate::services::outbox::task as task_mail;
 use crate::services::tickets::actions::author_of;
 use crate::services::tickets::config::object;
 use crate::services::{Actor, Ctx, ServiceError, tickets};
@@ -165,13 +170,14 @@ pub async fn create(ctx: &Ctx<'_>, actor: &Actor, new: NewTask) -> Result<Task, 
         .into_iter()
         .filter_map(|(kind, id)| Some((kind.to_owned(), id?)))
         .collect();
-    let created = event(author, "created", now, data);
-    ctx.store
-        .transact(vec![
-            store::create_op(ctx, &task)?,
-            store::entry_op(ctx, &task, &created)?,
-        ])
-        .await?;
+    let created = event(author, task_mail::event::CREATED, now, data);
+    // The new-task alert goes out with the task, or not at all.
+    let mut ops = vec![
+        store::create_op(ctx, &task)?,
+        store::entry_op(ctx, &task, &created)?,
+    ];
+    ops.extend(task_mail::task_event_ops(ctx, &task, &[created])?);
+    ctx.store.transact(ops).await?;
     Ok(task)
 }
 
@@ -255,7 +261,9 @@ pub async fn update(
         return Ok(task);
     }
     next.updated_at = now.max(task.updated_at);
-    store::save(ctx, task.version, &next, &events).await
+    // The assignment alerts are written with the change that owes them.
+    let mail = task_mail::task_event_ops(ctx, &next, &events)?;
+    store::save_with(ctx, task.version, &next, &events, mail).await
 }
 
 /// The event of a new assignment of `kind` (`agent` or `team`): `assigned`
@@ -270,7 +278,7 @@ fn assignment_event<T: ToString>(
     match (to, from) {
         (Some(to), _) => event(
             author.clone(),
-            "assigned",
+            task_mail::event::ASSIGNED,
             now,
             BTreeMap::from([(kind.to_owned(), to.to_string())]),
         ),

@@ -34,6 +34,10 @@ pub(crate) async fn existing<T: DeserializeOwned>(
         })
 }
 
+/// Configuration objects read per page: an instance has a few of each
+/// kind, and a page this size is a short read for every store.
+const PAGE: u32 = 100;
+
 /// Every configuration object of a kind, by id.
 pub(crate) async fn all<T: DeserializeOwned>(
     ctx: &Ctx<'_>,
@@ -42,7 +46,7 @@ pub(crate) async fn all<T: DeserializeOwned>(
     let mut out = Vec::new();
     let mut query = Query::table(keys::instance_pk(ctx.instance))
         .sk(keys::objects_of(kind))
-        .limit(crate::store::MAX_QUERY_LIMIT);
+        .limit(PAGE);
     loop {
         let page = ctx.store.query(&query).await?;
         for item in &page.items {
