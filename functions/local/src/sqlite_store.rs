@@ -24,7 +24,9 @@
 //! * **Durability.** WAL with `synchronous=FULL`: every commit is fsynced,
 //!   and no write is acknowledged before its `COMMIT` returned. A crash or
 //!   `SIGKILL` loses nothing that was acknowledged (the `durability` test in
-//!   `taquilla-tests` kills a writer process to check it).
+//!   `taquilla-tests` kills a writer process to check it). A thread of its
+//!   own checkpoints the WAL back into the file, off the writer's path
+//!   (see [`checkpoint`]).
 //! * **Time.** Items whose TTL is at or before [`Clock::now_secs`] are absent
 //!   for every operation (filtered in SQL); [`SqliteStore::purge_expired`]
 //!   deletes them for good and is meant to be called by a ticker.
@@ -34,6 +36,7 @@
 //!   Busy, locked and I/O errors are [`StoreError::Unavailable`]; stored JSON
 //!   that is not an item is [`StoreError::Corrupt`].
 
+mod checkpoint;
 mod error;
 mod query;
 mod readers;
@@ -52,6 +55,7 @@ use taquilla_core::store::{
     Condition, Item, ItemStore, Key, Page, Query, StoreError, Update, WriteOp, cursor, validate,
 };
 
+use self::checkpoint::Checkpointer;
 use self::error::SqliteResultExt as _;
 use self::readers::{INLINE_QUERY_LIMIT, Readers};
 use self::writer::{Done, Op, Writer};
@@ -89,7 +93,8 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at `path`; TTLs are judged by `clock`.
     pub fn open_with_clock(path: &Path, clock: Arc<dyn Clock>) -> Result<SqliteStore, StoreError> {
         let conn = schema::open_writer(path)?;
-        let writer = Writer::spawn(conn, Arc::clone(&clock))?;
+        let checkpointer = Checkpointer::spawn(path)?;
+        let writer = Writer::spawn(conn, Arc::clone(&clock), checkpointer)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_owned(),

@@ -154,7 +154,21 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     }
     conn.pragma_update(None, "synchronous", "FULL")
         .store_err()?;
+    // The checkpoint thread copies the WAL back (see `checkpoint`).
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .store_err()?;
     migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// Opens the read-write connection of the checkpoint thread, on a
+/// database [`open_writer`] has already set up.
+pub(crate) fn open_checkpointer(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).store_err()?;
+    configure(&conn)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .store_err()?;
     Ok(conn)
 }
 

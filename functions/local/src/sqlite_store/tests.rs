@@ -144,3 +144,41 @@ async fn a_read_only_directory_is_unavailable_not_a_panic() {
     let err = SqliteStore::open(Path::new("/proc/no/such/dir/t.db")).unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
 }
+
+#[tokio::test]
+async fn the_checkpoint_thread_copies_committed_pages_into_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    let file = dir.path().join("t.db");
+    let before = std::fs::metadata(&file).unwrap().len();
+    let text = "x".repeat(2_000);
+    for n in 0..200 {
+        store
+            .put(
+                item("p", &format!("s{n:03}")).with("text", text.as_str()),
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    // The writer never checkpoints (wal_autocheckpoint=0), so the file only
+    // grows if the checkpoint thread copied the WAL's pages into it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::metadata(&file).unwrap().len() < before + 200 * 2_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file stayed at {} bytes",
+            std::fs::metadata(&file).unwrap().len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        store
+            .query(&Query::table("p").limit(1000))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        200
+    );
+}

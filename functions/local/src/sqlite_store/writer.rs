@@ -8,7 +8,8 @@
 //! the whole batch under `synchronous=FULL` — and only then answers each
 //! job. If the transaction itself fails (busy, I/O, full disk, COMMIT
 //! refused), every job of the batch gets that error and nothing of the batch
-//! is acknowledged.
+//! is acknowledged. After each commit the thread nudges the
+//! [`Checkpointer`], which copies the WAL back on a thread of its own.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use taquilla_core::store::apply::{condition_holds, update as apply_update};
 use taquilla_core::store::{Condition, Item, Key, StoreError, Update, WriteOp};
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpoint::Checkpointer;
 use super::error::{SqliteResultExt as _, writer_gone};
 use super::rows;
 
@@ -71,12 +73,16 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`.
-    pub(crate) fn spawn(conn: Connection, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+    /// Starts the writer thread on `conn`; it nudges `checkpointer` after each commit.
+    pub(crate) fn spawn(
+        conn: Connection,
+        clock: Arc<dyn Clock>,
+        checkpointer: Checkpointer,
+    ) -> Result<Self, StoreError> {
         let (jobs, queue) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("taquilla-sqlite-writer".into())
-            .spawn(move || run(&conn, clock.as_ref(), queue))
+            .spawn(move || run(&conn, clock.as_ref(), &checkpointer, queue))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
         Ok(Self { jobs })
     }
@@ -93,7 +99,12 @@ impl Writer {
 }
 
 /// The thread's loop: one batch per turn until every sender is gone.
-fn run(conn: &Connection, clock: &dyn Clock, mut queue: mpsc::Receiver<Job>) {
+fn run(
+    conn: &Connection,
+    clock: &dyn Clock,
+    checkpointer: &Checkpointer,
+    mut queue: mpsc::Receiver<Job>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
         batch.push(first);
@@ -107,6 +118,7 @@ fn run(conn: &Connection, clock: &dyn Clock, mut queue: mpsc::Receiver<Job>) {
             batch.drain(..).map(|job| (job.op, job.reply)).unzip();
         match commit(conn, clock, &ops) {
             Ok(outcomes) => {
+                checkpointer.nudge();
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     // A caller that stopped waiting is no error of ours.
                     let _ = reply.send(outcome);
@@ -129,7 +141,7 @@ fn commit(
     clock: &dyn Clock,
     ops: &[Op],
 ) -> Result<Vec<Result<Done, StoreError>>, StoreError> {
-    conn.execute_batch("BEGIN IMMEDIATE").store_err()?;
+    run_cached(conn, "BEGIN IMMEDIATE")?;
     let mut outcomes = Vec::with_capacity(ops.len());
     for op in ops {
         match in_savepoint(conn, op, clock.now_secs()) {
@@ -140,7 +152,7 @@ fn commit(
             }
         }
     }
-    if let Err(err) = conn.execute_batch("COMMIT").store_err() {
+    if let Err(err) = run_cached(conn, "COMMIT") {
         abandon(conn);
         return Err(err);
     }
@@ -162,7 +174,7 @@ fn in_savepoint(
     op: &Op,
     now: i64,
 ) -> Result<Result<Done, StoreError>, StoreError> {
-    conn.execute_batch("SAVEPOINT job").store_err()?;
+    run_cached(conn, "SAVEPOINT job")?;
     let outcome = catch_unwind(AssertUnwindSafe(|| execute(conn, op, now))).unwrap_or_else(|_| {
         Err(StoreError::Unavailable(
             "internal error while writing".into(),
@@ -174,10 +186,19 @@ fn in_savepoint(
             // the jobs before this one are lost too.
             return Err(err.clone());
         }
-        conn.execute_batch("ROLLBACK TO job").store_err()?;
+        run_cached(conn, "ROLLBACK TO job")?;
     }
-    conn.execute_batch("RELEASE job").store_err()?;
+    run_cached(conn, "RELEASE job")?;
     Ok(outcome)
+}
+
+/// Runs a statement without parameters from the connection's statement
+/// cache (every job runs three of them; `execute_batch` parses each time).
+fn run_cached(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut statement| statement.execute([]))
+        .map(drop)
+        .store_err()
 }
 
 /// One job's reads and writes, conditions checked against the live items at `now`.
