@@ -13,6 +13,7 @@ pub mod organisation_unit;
 pub mod outbound_settings;
 pub mod people;
 pub mod role;
+pub mod rules;
 pub mod schedule;
 pub mod sla;
 pub mod task;
