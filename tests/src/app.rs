@@ -27,6 +27,8 @@ pub struct TestApp {
     pub rt: tokio::runtime::Runtime,
     pub store: Arc<SqliteStore>,
     pub blobs: Arc<FsBlobs>,
+    /// The clock the server and the services run on.
+    pub clock: Arc<dyn Clock>,
     pub token_key: SecretKey,
     /// A token of the demo instance's admin agent.
     pub token: String,
@@ -63,13 +65,24 @@ impl TestApp {
     /// Starts the app.
     #[must_use]
     pub fn new() -> Self {
+        Self::start(Arc::new(SystemClock), 3600)
+    }
+
+    /// Starts the app on `clock` (e.g. a `ManualClock` a test moves); its
+    /// agent token is valid for as long as a token may be (a year of that
+    /// clock).
+    #[must_use]
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self::start(clock, tokens::MAX_TTL_SECS)
+    }
+
+    fn start(clock: Arc<dyn Clock>, token_ttl_secs: i64) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let master = MasterKey::generate().unwrap();
         let token_key = master.derive(Purpose::AgentTokens);
         let (url, store, blobs) = rt.block_on(async {
@@ -106,13 +119,21 @@ impl TestApp {
             (url, store, blobs)
         });
         let demo = InstanceId::parse(DEMO).unwrap();
-        let token =
-            tokens::issue(&token_key, &demo, AgentId(1), None, clock.now_secs(), 3600).unwrap();
+        let token = tokens::issue(
+            &token_key,
+            &demo,
+            AgentId(1),
+            None,
+            clock.now_secs(),
+            token_ttl_secs,
+        )
+        .unwrap();
         let mut app = Self {
             url,
             rt,
             store,
             blobs,
+            clock,
             token_key,
             token,
             api_key: String::new(),
@@ -219,7 +240,7 @@ impl TestApp {
         let ctx = Ctx {
             store: self.store.as_ref(),
             blobs: self.blobs.as_ref(),
-            clock: &SystemClock,
+            clock: self.clock.as_ref(),
             instance: &instance,
         };
         self.rt.block_on(async {

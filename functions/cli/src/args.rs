@@ -49,6 +49,24 @@ pub enum Command {
     Pipe(PipeArgs),
     /// Mail kept for review: list it, process it again.
     Mail(MailArgs),
+    /// SLA escalation: run the tick now (`serve` runs it every minute).
+    Sla(SlaArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SlaArgs {
+    #[command(subcommand)]
+    pub command: SlaCommand,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum SlaCommand {
+    /// Send the due warnings and mark the breached tickets overdue, once.
+    Tick {
+        /// Only this instance; every instance without it.
+        #[arg(long)]
+        instance: Option<String>,
+    },
 }
 
 #[derive(Debug, Args, Clone)]

@@ -62,7 +62,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init(_) => None,
         Command::Instance(_) | Command::Agent(_) => None,
         Command::Apikey(_) | Command::Token(_) | Command::Ticket(_) => None,
-        Command::Pipe(_) | Command::Mail(_) => None,
+        Command::Pipe(_) | Command::Mail(_) | Command::Sla(_) => None,
     };
     let (settings, unknown) = settings::load(&cli.config, serve_args)?;
     init_logging(settings.log_format);
@@ -79,6 +79,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ticket(args) => commands::ticket::run(settings, args).await,
         Command::Pipe(args) => commands::pipe::run(settings, args).await,
         Command::Mail(args) => commands::mail::run(settings, args).await,
+        Command::Sla(args) => commands::sla::run(settings, args).await,
     }
 }
 

@@ -40,7 +40,8 @@
 //! | `gsi2` | `I#{instance}#AQ#{agent}#{state}` | `{activity_ms:013}#{ticket}` | an agent's tickets |
 //! | `gsi3` | `I#{instance}#UQ#{user}` | `{created_ms:013}#{ticket}` | a user's tickets |
 //! | `gsi4` | `I#{instance}#TQ#{team}#{state}` | `{activity_ms:013}#{ticket}` | a team's tickets |
-//! | `gsi5` | `I#{instance}#DUE` | `{due_ms:013}#{ticket}` | open tickets by due time (SLA tick) |
+//! | `gsi5` | `I#{instance}#DUE` | `{next_fire_ms:013}#{ticket}` | open tickets by the next moment time-driven work is owed (SLA tick; due-ordered queue) |
+//! | `gsi5` | `I#{instance}#LATE` | `{due_ms:013}#{ticket}` | open tickets overdue with nothing more owed (due-ordered queue) |
 //!
 //! Task items share the first four indexes under partition prefixes of
 //! their own (`K…`), so no ticket query ever meets a task:
@@ -306,10 +307,19 @@ pub mod queue {
         format!("{}#TQ#{team}#{}", instance_pk(instance), state.as_str())
     }
 
-    /// Open tickets by due time (`gsi5`).
+    /// Open tickets by the next moment time-driven work is owed on them
+    /// (`gsi5`, what the escalation tick reads).
     #[must_use]
     pub fn due(instance: &InstanceId) -> String {
         format!("{}#DUE", instance_pk(instance))
+    }
+
+    /// Open tickets with a due time and nothing more owed (overdue, every
+    /// alert sent), by due time (`gsi5`; the due-ordered queue reads it
+    /// beside [`due`]).
+    #[must_use]
+    pub fn late(instance: &InstanceId) -> String {
+        format!("{}#LATE", instance_pk(instance))
     }
 
     /// A sort key ordering tickets by a moment, ties broken by id.

@@ -250,6 +250,7 @@ fn the_main_values_of_each_mail_reach_it() {
             &["Registre General", "Secretaria"],
         ),
         (TemplateKind::AlertOverdue, &["12/03/2026 14:00"]),
+        (TemplateKind::AlertSlaWarning, &["12/03/2026 14:00"]),
         (
             TemplateKind::TaskAlertNew,
             &["T-0312", "Demanar el certificat", "tasks/312", "divendres"],

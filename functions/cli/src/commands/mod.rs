@@ -8,6 +8,7 @@ pub mod mail;
 pub mod outbound;
 pub mod pipe;
 pub mod serve;
+pub mod sla;
 pub mod ticket;
 pub mod token;
 

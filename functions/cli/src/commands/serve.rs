@@ -49,6 +49,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     // The outbox's mail goes out within a second of the change that owes it.
     let runtime = std::sync::Arc::new(runtime);
     let ticker = super::outbound::spawn_ticker(runtime.clone());
+    // SLA warnings and breaches, every minute.
+    let escalation = super::sla::spawn_ticker(runtime.clone());
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -57,6 +59,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     .await
     .context("serving")?;
     ticker.abort();
+    escalation.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -383,6 +383,7 @@ mod tests {
             closed_at: None,
             reopened_at: None,
             merged_into: None,
+            sla_clock: Default::default(),
             links: Vec::new(),
             version: 1,
         }

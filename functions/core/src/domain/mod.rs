@@ -16,6 +16,7 @@ pub mod role;
 pub mod rules;
 pub mod schedule;
 pub mod sla;
+pub mod sla_clock;
 pub mod task;
 pub mod thread;
 pub mod ticket;

@@ -72,6 +72,10 @@ pub struct Alerts {
     /// A task was assigned: the agent or team just given it is always the
     /// target; these settings add others (or, disabled, silence it).
     pub task_assigned: AlertTargets,
+    /// A ticket missed an SLA target or its due date (the escalation tick).
+    pub overdue: AlertTargets,
+    /// An SLA target's warning time came (the escalation tick).
+    pub sla_warning: AlertTargets,
 }
 
 impl Default for Alerts {
@@ -90,6 +94,11 @@ impl Default for Alerts {
                 department_members: Members::Never,
                 ..AlertTargets::default()
             },
+            overdue: AlertTargets {
+                department_manager: true,
+                ..AlertTargets::default()
+            },
+            sla_warning: AlertTargets::default(),
         }
     }
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::sla_clock::SlaClock;
 use super::{AgentId, DepartmentId, PriorityId, StatusId, TeamId, TicketId, TopicId, UserId};
 
 /// Where a ticket came from.
@@ -95,7 +96,8 @@ pub struct Ticket {
     pub team: Option<TeamId>,
     #[serde(default)]
     pub sla: Option<u32>,
-    /// Epoch ms; set by an agent (SLA plans will compute it).
+    /// Epoch ms: an agent's own due date, else the earliest due time of
+    /// the SLA plan's running targets (see [`super::sla_clock`]).
     #[serde(default)]
     pub due_at: Option<i64>,
     #[serde(default)]
@@ -122,6 +124,9 @@ pub struct Ticket {
     /// Related tickets.
     #[serde(default)]
     pub links: Vec<TicketId>,
+    /// The SLA clock: targets, pauses, what the tick handled.
+    #[serde(default, skip_serializing_if = "SlaClock::is_empty")]
+    pub sla_clock: SlaClock,
     /// Optimistic concurrency: every update requires the version it read.
     pub version: i64,
 }

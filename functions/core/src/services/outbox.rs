@@ -71,6 +71,12 @@ pub enum Occasion {
     Transferred,
     /// Closed: the closed notice to the user.
     Closed,
+    /// An SLA target's warning time came (the entry is the tick's
+    /// `sla_warning` event): the pre-breach warning.
+    SlaWarning,
+    /// An SLA target (or an agent's due date) was missed (the entry is the
+    /// tick's `sla_breached` event): the overdue alert.
+    Overdue,
 }
 
 /// What the change allows beyond the instance's settings.

@@ -190,6 +190,24 @@ pub fn plan(subject: &Subject, item: &TicketMail, public_url: &str) -> Vec<Plann
                 public_url,
             ));
         }
+        Occasion::SlaWarning => {
+            out.extend(alert(
+                subject,
+                TemplateKind::AlertSlaWarning,
+                &alerts.sla_warning,
+                None,
+                public_url,
+            ));
+        }
+        Occasion::Overdue => {
+            out.extend(alert(
+                subject,
+                TemplateKind::AlertOverdue,
+                &alerts.overdue,
+                None,
+                public_url,
+            ));
+        }
         Occasion::Closed => {
             if outbound.closed_notice {
                 out.extend(to_user(

@@ -85,6 +85,7 @@ builtin! {
     AlertAssignedTeam => "alert_assigned_team",
     AlertTransfer => "alert_transfer",
     AlertOverdue => "alert_overdue",
+    AlertSlaWarning => "alert_sla_warning",
     TaskAlertNew => "task_alert_new",
     TaskAlertAssigned => "task_alert_assigned",
     AgentWelcome => "agent_welcome",

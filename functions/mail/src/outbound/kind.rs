@@ -50,6 +50,9 @@ pub enum TemplateKind {
     AlertTransfer,
     /// To the assignee and managers: a ticket is past its due date.
     AlertOverdue,
+    /// To the assignee and managers: an SLA target's warning time came,
+    /// before it is missed.
+    AlertSlaWarning,
     /// To agents: a new task was created.
     TaskAlertNew,
     /// To an agent or team: a task was assigned to them.
@@ -62,7 +65,7 @@ pub enum TemplateKind {
 
 impl TemplateKind {
     /// Every kind, in the order the documentation lists them.
-    pub const ALL: [TemplateKind; 16] = [
+    pub const ALL: [TemplateKind; 17] = [
         TemplateKind::NewTicketAutoresponse,
         TemplateKind::NewMessageAutoresponse,
         TemplateKind::OverLimitNotice,
@@ -75,6 +78,7 @@ impl TemplateKind {
         TemplateKind::AlertAssignedTeam,
         TemplateKind::AlertTransfer,
         TemplateKind::AlertOverdue,
+        TemplateKind::AlertSlaWarning,
         TemplateKind::TaskAlertNew,
         TemplateKind::TaskAlertAssigned,
         TemplateKind::AgentWelcome,
@@ -97,6 +101,7 @@ impl TemplateKind {
             TemplateKind::AlertAssignedTeam => "alert_assigned_team",
             TemplateKind::AlertTransfer => "alert_transfer",
             TemplateKind::AlertOverdue => "alert_overdue",
+            TemplateKind::AlertSlaWarning => "alert_sla_warning",
             TemplateKind::TaskAlertNew => "task_alert_new",
             TemplateKind::TaskAlertAssigned => "task_alert_assigned",
             TemplateKind::AgentWelcome => "agent_welcome",

@@ -436,7 +436,7 @@ fn groups(kind: TemplateKind) -> &'static [&'static [&'static str]] {
         K::AlertAssignedAgent => &[BASE, TICKET, TICKET_AGENT, USER, AGENT, ASSIGNEE, NOTE],
         K::AlertAssignedTeam => &[BASE, TICKET, TICKET_AGENT, USER, AGENT, TEAM, NOTE],
         K::AlertTransfer => &[BASE, TICKET, TICKET_AGENT, USER, AGENT, TRANSFER, NOTE],
-        K::AlertOverdue => &[BASE, TICKET, TICKET_AGENT, USER],
+        K::AlertOverdue | K::AlertSlaWarning => &[BASE, TICKET, TICKET_AGENT, USER],
         K::TaskAlertNew => &[BASE, TASK, AGENT, ASSIGNEE, TEAM],
         K::TaskAlertAssigned => &[BASE, TASK, AGENT, ASSIGNEE, TEAM, NOTE],
         K::AgentWelcome => &[BASE, ACCOUNT, AGENT_NAME],

@@ -108,10 +108,12 @@ pub(crate) async fn commit(
     changes: Vec<Change>,
 ) -> Result<Ticket, ServiceError> {
     let old_version = ticket.version;
-    let events = change::apply_all(&mut ticket, changes, &author_of(actor), ctx.clock.now_ms());
+    let now = ctx.clock.now_ms();
+    let events = change::apply_all(&mut ticket, changes, &author_of(actor), now);
     if events.is_empty() {
         return Ok(ticket);
     }
+    crate::services::sla::refresh(ctx, &mut ticket, now).await?;
     let mut ops = entry_ops(ctx, &ticket, &events)?;
     // The mail the change owes (alerts, the closed notice), written with it.
     ops.extend(crate::services::outbox::event_ops(

@@ -122,6 +122,7 @@ where
         let mut next = current.clone();
         next.updated_at = now.max(next.updated_at);
         let events = edit(&mut next, now)?;
+        crate::services::sla::refresh(ctx, &mut next, now).await?;
         let mut ops = vec![store::append_entry_op(ctx, &next, &entry)?];
         for event in &events {
             ops.push(store::append_entry_op(ctx, &next, event)?);

@@ -336,6 +336,7 @@ async fn open_with(
         closed_at: None,
         reopened_at: None,
         merged_into: None,
+        sla_clock: Default::default(),
         links: Vec::new(),
         version: 1,
     };
@@ -345,6 +346,7 @@ async fn open_with(
         None => {}
     }
     let assigned = round_robin::assign_new(ctx, &route.department, &mut ticket).await?;
+    crate::services::sla::refresh(ctx, &mut ticket, now).await?;
     let format_owner = topic.filter(|t| t.number_format.is_some()).map(|t| t.id);
     for _ in 0..NUMBER_ATTEMPTS {
         ticket.number = numbers::candidate(ctx, &route.format, format_owner).await?;

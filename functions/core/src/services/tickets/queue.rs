@@ -134,7 +134,7 @@ async fn plan(
         }
         return Ok(Plan {
             index: Index::Gsi5,
-            partitions: vec![keys::queue::due(instance)],
+            partitions: vec![keys::queue::due(instance), keys::queue::late(instance)],
             by_state: true,
             by_department: false,
         });

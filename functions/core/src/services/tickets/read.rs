@@ -13,6 +13,7 @@ use crate::store::{MAX_QUERY_LIMIT, Query, codec};
 /// Users see only the answers to fields visible to them.
 pub async fn get(ctx: &Ctx<'_>, actor: &Actor, id: &TicketId) -> Result<Ticket, ServiceError> {
     let ticket = load_visible(ctx, actor, id).await?;
+    let ticket = crate::services::sla::for_reader(ctx, actor, ticket);
     super::fields::for_reader(ctx, actor, ticket).await
 }
 
@@ -34,6 +35,7 @@ pub async fn by_number(ctx: &Ctx<'_>, actor: &Actor, number: &str) -> Result<Tic
         .ok_or_else(not_found)?;
     let ticket = store::load(ctx, &id).await?;
     if can_see(actor, &ticket) {
+        let ticket = crate::services::sla::for_reader(ctx, actor, ticket);
         super::fields::for_reader(ctx, actor, ticket).await
     } else {
         Err(not_found())

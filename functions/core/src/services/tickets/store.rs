@@ -6,6 +6,7 @@
 //! the one the caller read, together with any `extra_ops` (a thread entry,
 //! a lock check) in one transaction.
 
+use crate::domain::sla_clock;
 use crate::domain::{Entry, State, Ticket, TicketId};
 use crate::keys;
 use crate::services::{Ctx, ServiceError};
@@ -21,7 +22,11 @@ pub(crate) const VERSION_ATTR: &str = "version";
 /// - `gsi2`: its assignee's queue for its state, only when assigned;
 /// - `gsi3`: its user's tickets, by creation;
 /// - `gsi4`: its team's queue for its state, only when a team is set;
-/// - `gsi5`: the due index, only while open with a due time.
+/// - `gsi5`: the due index while open: by the next moment time-driven
+///   work is owed ([`sla_clock::next_fire`], what the escalation tick
+///   reads), else, with a due time and nothing owed (overdue and every
+///   alert sent), in the late partition by due time (what the due-ordered
+///   queue adds).
 pub(crate) fn ticket_item(ctx: &Ctx<'_>, ticket: &Ticket) -> Result<Item, ServiceError> {
     let instance = ctx.instance;
     let mut item = codec::encode(keys::ticket(instance, &ticket.id), ticket)?;
@@ -44,9 +49,16 @@ pub(crate) fn ticket_item(ctx: &Ctx<'_>, ticket: &Ticket) -> Result<Item, Servic
         item.set("gsi4pk", keys::queue::team(instance, team, ticket.state));
         item.set("gsi4sk", activity);
     }
-    if let (State::Open, Some(due)) = (ticket.state, ticket.due_at) {
-        item.set("gsi5pk", keys::queue::due(instance));
-        item.set("gsi5sk", keys::queue::at(due, &ticket.id));
+    match (ticket.state, sla_clock::next_fire(ticket), ticket.due_at) {
+        (State::Open, Some(fire), _) => {
+            item.set("gsi5pk", keys::queue::due(instance));
+            item.set("gsi5sk", keys::queue::at(fire, &ticket.id));
+        }
+        (State::Open, None, Some(due)) => {
+            item.set("gsi5pk", keys::queue::late(instance));
+            item.set("gsi5sk", keys::queue::at(due, &ticket.id));
+        }
+        _ => {}
     }
     Ok(item)
 }

@@ -1,0 +1,189 @@
+//! The escalation tick: for one instance, every ticket whose next fire
+//! time has come, read from the due index (`gsi5`, `I#{instance}#DUE`,
+//! ordered by that time) up to now, never a scan: a tick costs one query
+//! page per hundred due tickets and one write per due ticket, whatever the
+//! number of open ones.
+//!
+//! For each due ticket the clock is recomputed under its plan, and each
+//! warning or breach whose moment came and that was not handled yet is
+//! handled once: a thread event (`sla_warning`, `sla_breached`), the
+//! ticket marked overdue on a breach, and the alert written to the outbox
+//! (when the plan's `overdue_alerts` allows; an agent's own due date always
+//! alerts) for the dispatcher to send under the outbound alert policy. The
+//! ticket is saved with its index key moved to its next fire time (or out
+//! of the index), all in one transaction conditional on the version read.
+//!
+//! Ticks are idempotent and safe to run at once: a second tick that read
+//! the same version loses the conditional write, reads the ticket again,
+//! finds everything handled and writes nothing.
+
+use std::collections::BTreeMap;
+
+use super::Plans;
+use crate::domain::sla_clock::{self, Owed, Target};
+use crate::domain::{Author, Entry, EntryId, EntryKind, Ticket};
+use crate::keys;
+use crate::services::outbox::{self, Occasion, Permits};
+use crate::services::tickets::store;
+use crate::services::{Ctx, ServiceError};
+use crate::store::{Index, MAX_QUERY_LIMIT, Query, SkCondition, codec};
+
+/// Event names the tick records in the thread.
+pub mod event {
+    /// A target's warning time came (`data`: target, due_at).
+    pub const WARNING: &str = "sla_warning";
+    /// A target's due time passed (`data`: target, due_at).
+    pub const BREACHED: &str = "sla_breached";
+}
+
+/// Who the tick's events are by.
+pub const SYSTEM_AUTHOR: &str = "sla";
+
+/// Attempts on one ticket that other writers keep changing.
+const ATTEMPTS: usize = 4;
+
+/// What one tick did in one instance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Index entries read.
+    pub due: usize,
+    /// Warnings handled.
+    pub warnings: usize,
+    /// Breaches handled (tickets marked overdue).
+    pub breaches: usize,
+    /// Tickets written.
+    pub written: usize,
+    /// Tickets another writer had already brought up to date.
+    pub skipped: usize,
+}
+
+/// Runs the tick for the context's instance at its clock's now.
+pub async fn tick(ctx: &Ctx<'_>) -> Result<TickReport, ServiceError> {
+    let now = ctx.clock.now_ms();
+    let mut report = TickReport::default();
+    let mut plans = Plans::default();
+    // Every key up to `now` inclusive: `{now:013}#~` sorts after any ticket id.
+    let upto = format!("{now:013}#~");
+    let mut query = Query::index(Index::Gsi5, keys::queue::due(ctx.instance))
+        .sk(SkCondition::Le(upto))
+        .limit(MAX_QUERY_LIMIT);
+    loop {
+        let page = ctx.store.query(&query).await?;
+        for item in &page.items {
+            report.due += 1;
+            let ticket: Ticket = codec::decode(item)?;
+            one(ctx, &mut plans, ticket, now, &mut report).await?;
+        }
+        match page.cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    if report.written > 0 {
+        tracing::info!(instance = %ctx.instance, ?report, "sla tick");
+    }
+    Ok(report)
+}
+
+/// Handles one due ticket, retrying on a fresh read when another writer
+/// wins the race.
+async fn one(
+    ctx: &Ctx<'_>,
+    plans: &mut Plans,
+    mut ticket: Ticket,
+    now: i64,
+    report: &mut TickReport,
+) -> Result<(), ServiceError> {
+    for _ in 0..ATTEMPTS {
+        let old_version = ticket.version;
+        let indexed = sla_clock::next_fire(&ticket);
+        let mut clock = std::mem::take(&mut ticket.sla_clock);
+        clock.observe(&ticket, now);
+        let plan = match ticket.sla {
+            Some(id) => plans.get(ctx, id).await?,
+            None => None,
+        };
+        let counted = plan.map(|(p, c)| (p, c));
+        clock.compute(&mut ticket, counted, now);
+        let owed = clock.owed(now);
+        let alerts = plan.is_none_or(|(p, _)| p.overdue_alerts);
+        let mut events = Vec::new();
+        for o in &owed {
+            clock.handled(*o);
+            events.push(event_entry(*o, now));
+        }
+        clock.compute(&mut ticket, counted, now);
+        ticket.sla_clock = clock;
+        if events.is_empty() && sla_clock::next_fire(&ticket) == indexed {
+            report.skipped += 1;
+            return Ok(());
+        }
+        let mut ops = Vec::new();
+        for (o, entry) in owed.iter().zip(&events) {
+            ops.push(store::append_entry_op(ctx, &ticket, entry)?);
+            // An agent's own due date always alerts; a plan's targets when
+            // the plan says so.
+            if alerts || matches!(o, Owed::Breach(Target::DueDate, _)) {
+                let occasion = match o {
+                    Owed::Warning(..) => Occasion::SlaWarning,
+                    Owed::Breach(..) => Occasion::Overdue,
+                };
+                ops.push(outbox::item_op(
+                    ctx,
+                    &ticket,
+                    entry,
+                    occasion,
+                    Permits::default(),
+                )?);
+            }
+        }
+        match store::save(ctx, old_version, &ticket, ops).await {
+            Ok(()) => {
+                report.written += 1;
+                for o in owed {
+                    match o {
+                        Owed::Warning(..) => report.warnings += 1,
+                        Owed::Breach(..) => report.breaches += 1,
+                    }
+                }
+                return Ok(());
+            }
+            Err(ServiceError::Conflict(_)) => {
+                ticket = match store::load(ctx, &ticket.id).await {
+                    Ok(fresh) => fresh,
+                    Err(ServiceError::NotFound(_)) => return Ok(()),
+                    Err(other) => return Err(other),
+                };
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    tracing::warn!(instance = %ctx.instance, number = %ticket.number, "sla tick: the ticket kept changing; next tick");
+    Ok(())
+}
+
+/// The thread event recording `owed`.
+fn event_entry(owed: Owed, now: i64) -> Entry {
+    let (name, target, due) = match owed {
+        Owed::Warning(target, _) => (event::WARNING, target, None),
+        Owed::Breach(target, at) => (event::BREACHED, target, Some(at)),
+    };
+    let mut data = BTreeMap::from([("target".to_owned(), target.as_str().to_owned())]);
+    if let Some(due) = due {
+        data.insert("due_at".to_owned(), due.to_string());
+    }
+    if let Owed::Warning(_, at) = owed {
+        data.insert("warn_at".to_owned(), at.to_string());
+    }
+    Entry {
+        id: EntryId::generate(),
+        kind: EntryKind::Event,
+        author: Author::System(SYSTEM_AUTHOR.to_owned()),
+        body_html: String::new(),
+        body_text: String::new(),
+        attachments: Vec::new(),
+        event: Some(name.to_owned()),
+        data,
+        created_at: now,
+    }
+}
