@@ -23,14 +23,6 @@ pub(crate) const SCHEMA_VERSION: i64 = 1;
 /// How long a connection waits for a lock held by another process.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Bytes of the database file a reader maps into memory. In WAL mode a
-/// reader's page cache is emptied whenever another connection has
-/// committed, which under a steady stream of writes is at almost every
-/// read; mapped pages are read in place instead of copied in by `pread`.
-/// Only reads use the mapping: SQLite writes the file with `write` (WAL
-/// frames, checkpoints), so durability does not change.
-const READER_MMAP_BYTES: i64 = 1 << 30;
-
 /// Statements cached per connection (query shapes vary with index, sort-key
 /// condition, order and cursor).
 const STATEMENT_CACHE: usize = 128;
@@ -204,8 +196,6 @@ pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).store_err()?;
     configure(&conn)?;
-    conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)
-        .store_err()?;
     Ok(conn)
 }
 

@@ -26,6 +26,7 @@ pub mod open;
 pub mod queue;
 pub mod read;
 pub mod round_robin;
+mod routing;
 pub(crate) mod store;
 
 pub use crate::sanitize::Body;

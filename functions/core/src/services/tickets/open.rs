@@ -9,18 +9,17 @@
 use std::collections::BTreeMap;
 
 use super::attachments::{self, NewAttachment};
+use super::routing::route;
 use super::{config, fields, numbers, round_robin, store};
-use crate::domain::number::NumberFormat;
 use crate::domain::{
-    Author, AutoAssign, Collaborator, CopyKind, Department, DepartmentId, Entry, EntryId,
-    EntryKind, HelpTopic, Permission, Priority, PriorityId, Source, State, Ticket, TicketId,
-    TopicId, User,
+    Author, AutoAssign, Collaborator, CopyKind, DepartmentId, Entry, EntryId, EntryKind, HelpTopic,
+    Permission, PriorityId, Source, State, Ticket, TicketId, TopicId, User,
 };
 use crate::keys;
 use crate::sanitize::Body;
 use crate::services::messages::{self, MESSAGE_ID, MailRef};
 use crate::services::outbox::{self, Occasion, Permits};
-use crate::services::{Actor, Ctx, ServiceError, directory, organisations, users};
+use crate::services::{Actor, Ctx, ServiceError, organisations, users};
 use crate::store::{Condition, Item, StoreError, WriteOp};
 
 /// Longest subject, in characters (after trimming).
@@ -120,51 +119,6 @@ fn check_fields(input: &OpenTicket) -> Result<(), ServiceError> {
         ));
     }
     Ok(())
-}
-
-/// Where the ticket goes and with what number format, all checked.
-struct Route {
-    topic: Option<HelpTopic>,
-    department: Department,
-    priority: Priority,
-    format: NumberFormat,
-}
-
-async fn route(ctx: &Ctx<'_>, input: &OpenTicket) -> Result<Route, ServiceError> {
-    let instance = directory::instance(ctx.store, ctx.instance).await?;
-    if !instance.online {
-        return Err(invalid("instance", "the help desk is offline"));
-    }
-    let topic: Option<HelpTopic> = match input.topic {
-        Some(id) => Some(config::existing(ctx, TopicId::KIND, id.0, "topic").await?),
-        None => None,
-    };
-    let department: Department = match input.department.or(topic.as_ref().map(|t| t.department)) {
-        Some(id) => config::existing(ctx, DepartmentId::KIND, id.0, "department").await?,
-        None => config::all::<Department>(ctx, DepartmentId::KIND)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| invalid("department", "the instance has no department"))?,
-    };
-    let priority_id = input
-        .priority
-        .or(topic.as_ref().and_then(|t| t.priority))
-        .unwrap_or(DEFAULT_PRIORITY);
-    let priority: Priority =
-        config::existing(ctx, PriorityId::KIND, priority_id.0, "priority").await?;
-    let format_text = topic
-        .as_ref()
-        .and_then(|t| t.number_format.clone())
-        .unwrap_or(instance.ticket_number_format);
-    let format =
-        NumberFormat::parse(&format_text).map_err(|e| invalid("number_format", e.to_string()))?;
-    Ok(Route {
-        topic,
-        department,
-        priority,
-        format,
-    })
 }
 
 /// Agents need `ticket.create` in the target department, API keys
