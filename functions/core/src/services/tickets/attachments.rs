@@ -87,16 +87,17 @@ fn blob_error(error: BlobError) -> ServiceError {
 }
 
 /// Puts each file to blob storage and returns the references to record.
-/// Files already put stay if a later one fails (their keys are never
-/// referenced; the ids in them are fresh).
+/// The files are put concurrently; those put stay if another one fails
+/// (their keys are never referenced; the ids in them are fresh).
 pub(crate) async fn put_all(
     ctx: &Ctx<'_>,
     ticket: &TicketId,
     entry: &EntryId,
     files: Vec<NewAttachment>,
 ) -> Result<Vec<Attachment>, ServiceError> {
-    let mut out = Vec::with_capacity(files.len());
-    for (n, file) in files.into_iter().enumerate() {
+    // Each put waits for its own durable write (fsyncs locally, a request
+    // to S3): a mail with four attachments waits for the slowest, not the sum.
+    let puts = files.into_iter().enumerate().map(|(n, file)| async move {
         let key = BlobKey::parse(format!(
             "{}/tickets/{ticket}/{entry}/{}-{}",
             ctx.instance,
@@ -109,14 +110,14 @@ pub(crate) async fn put_all(
             .put(&key, &file.content_type, file.bytes)
             .await
             .map_err(blob_error)?;
-        out.push(Attachment {
+        Ok::<_, ServiceError>(Attachment {
             blob: key,
             name: file.name,
             content_type: meta.content_type,
             size: meta.size,
-        });
-    }
-    Ok(out)
+        })
+    });
+    futures_util::future::try_join_all(puts).await
 }
 
 #[cfg(test)]
