@@ -17,6 +17,7 @@ mod mailboxes;
 mod mailer;
 mod permissions;
 mod queue_cost;
+mod rules;
 mod ses_inbound;
 mod sla;
 mod store;

@@ -58,6 +58,14 @@ struct Detail<'a> {
     /// For `invalid_form`: each field that is wrong, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     fields: Option<&'a [FieldProblem]>,
+    /// For `invalid_field`: the field refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    /// For `invalid_field` refused by a configuration rule (a schedule, an
+    /// SLA plan, a form, a list, a rule): the rule's own stable code, e.g.
+    /// `sla_no_target`, which the message also ends with in brackets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'a str>,
 }
 
 fn store_status(e: &StoreError) -> StatusCode {
@@ -99,6 +107,9 @@ impl ApiError {
             ApiError::Service(e @ ServiceError::Locked { .. }) => (StatusCode::CONFLICT, e.code()),
             ApiError::Service(e @ ServiceError::Invalid { .. }) => {
                 (StatusCode::BAD_REQUEST, e.code())
+            }
+            ApiError::Service(e @ ServiceError::RejectedByRule { .. }) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, e.code())
             }
             ApiError::Service(e @ ServiceError::InvalidForm(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, e.code())
@@ -192,6 +203,12 @@ impl IntoResponse for ApiError {
             ApiError::Service(ServiceError::InvalidForm(problems)) => Some(problems.as_slice()),
             _ => None,
         };
+        let (field, rule) = match &self {
+            ApiError::Service(ServiceError::Invalid { field, message }) => {
+                (Some(field.as_str()), rule_of(message))
+            }
+            _ => (None, None),
+        };
         (
             status,
             Json(Body {
@@ -201,6 +218,8 @@ impl IntoResponse for ApiError {
                     holder,
                     until,
                     fields,
+                    field,
+                    rule,
                 },
             }),
         )
@@ -208,9 +227,34 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The stable code a configuration rule ends its refusal with, in
+/// brackets (`invalid first_response_minutes: ... [sla_no_target]`).
+fn rule_of(message: &str) -> Option<&str> {
+    let (_, code) = message.strip_suffix(']')?.rsplit_once('[')?;
+    let snake = code
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    (snake && code.contains('_')).then_some(code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_configuration_rules_code_is_read_from_the_end_of_its_message() {
+        assert_eq!(
+            rule_of("a plan needs at least one target [sla_no_target]"),
+            Some("sla_no_target")
+        );
+        assert_eq!(
+            rule_of("08:00-14:00 overlaps [schedule_overlapping_intervals]"),
+            Some("schedule_overlapping_intervals")
+        );
+        assert_eq!(rule_of("status 99 does not exist"), None);
+        assert_eq!(rule_of("names like [x]"), None, "not a code");
+        assert_eq!(rule_of("[Bad Code]"), None);
+    }
 
     #[test]
     fn every_store_error_has_a_client_or_server_status() {

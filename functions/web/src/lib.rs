@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::templates::router())
         .merge(routes::accounts::router())
         .merge(routes::forms::router())
+        .merge(routes::rules::router())
         .fallback(not_found)
         .with_state(state)
         .layer(

@@ -31,6 +31,10 @@ pub struct MailRef {
     /// auto-reply, bulk mail, spam or a bounce, so an auto-responder's
     /// answer to our auto-response never gets another one.
     pub auto_respond: bool,
+    /// The message's header fields, in order, for rules that look at them.
+    pub headers: Vec<(String, String)>,
+    /// The address of ours it was received at, if known.
+    pub recipient: Option<String>,
 }
 
 /// Whether a message came in or went out.

@@ -11,6 +11,7 @@ pub mod organisations;
 pub mod osticket;
 pub mod outbox;
 pub mod provision;
+pub mod rules;
 pub mod sla;
 pub mod tasks;
 pub mod tickets;
@@ -79,6 +80,13 @@ pub enum ServiceError {
     /// Answers that do not fit a help topic's forms: each field and why.
     #[error("the answers do not fit the form: {}", problems(.0))]
     InvalidForm(Vec<crate::domain::form::FieldProblem>),
+    /// A creation rule refused the ticket: `rejected_by_rule`. Without a
+    /// `notice` the rule rejects quietly (mail is dropped unanswered).
+    #[error("{}", notice.as_deref().unwrap_or("the ticket was not accepted"))]
+    RejectedByRule {
+        rule: String,
+        notice: Option<String>,
+    },
 }
 
 fn problems(list: &[crate::domain::form::FieldProblem]) -> String {
@@ -98,6 +106,7 @@ impl ServiceError {
             ServiceError::Duplicate(_) => "duplicate_message",
             ServiceError::Invalid { .. } => "invalid_field",
             ServiceError::InvalidForm(_) => "invalid_form",
+            ServiceError::RejectedByRule { .. } => "rejected_by_rule",
             ServiceError::Password(_) => "internal",
             ServiceError::Unauthorized { code, .. } | ServiceError::Rejected { code, .. } => code,
         }

@@ -128,6 +128,9 @@ pub async fn ingest(
             message: error.to_string(),
         }),
         Err(error @ ServiceError::Invalid { .. }) => Ok(rejected(error.code(), error.to_string())),
+        // A creation rule refused it: with a notice the sender's server
+        // bounces it with that notice; quietly, it is dropped unanswered.
+        Err(error @ ServiceError::RejectedByRule { .. }) => Ok(by_rule(&error)),
         Err(error) => {
             // Anything else is our problem, not the sender's: keep it.
             let why = KeepReason {
@@ -155,6 +158,8 @@ async fn process(
         dedupe_key: mail.dedupe_key.clone(),
         message_id: mail.message_id.clone(),
         auto_respond: class.may_auto_respond(),
+        headers: mail.headers.clone(),
+        recipient: receiving_address(settings, mail, envelope),
     };
     // A message seen before is refused by the core (`ServiceError::Duplicate`,
     // turned into `Outcome::Duplicate` by `ingest`) before it writes anything.
@@ -540,6 +545,8 @@ async fn bounce(
         dedupe_key: mail.dedupe_key.clone(),
         message_id: mail.message_id.clone(),
         auto_respond: false,
+        headers: Vec::new(),
+        recipient: None,
     };
     let note = MailEntry::Note(NewNote {
         body: Body::Text(text),
@@ -606,6 +613,38 @@ async fn keep(ctx: &Ctx<'_>, raw: &[u8], why: KeepReason) -> Result<Outcome, Tem
         }),
         Err(error) => Err(temporary(&error)),
     }
+}
+
+/// The outcome of a message a creation rule refused.
+fn by_rule(error: &ServiceError) -> Outcome {
+    match error {
+        ServiceError::RejectedByRule {
+            notice: Some(notice),
+            ..
+        } => rejected(error.code(), notice.clone()),
+        ServiceError::RejectedByRule { rule, notice: None } => Outcome::Dropped {
+            code: error.code(),
+            reason: format!("rule {rule:?} rejects it quietly"),
+        },
+        other => rejected(other.code(), other.to_string()),
+    }
+}
+
+/// The address of ours the message was received at: the first envelope
+/// recipient, delivery header or addressee that is one of the mailboxes.
+fn receiving_address(
+    settings: &MailSettings,
+    mail: &ParsedMail,
+    envelope: &Envelope,
+) -> Option<String> {
+    envelope
+        .recipients
+        .iter()
+        .chain(&mail.delivered_to)
+        .chain(mail.to.iter().map(|m| &m.address))
+        .chain(mail.cc.iter().map(|m| &m.address))
+        .find(|a| settings.mailbox_for(a).is_some())
+        .map(|a| a.to_lowercase())
 }
 
 fn rejected(code: &'static str, reason: impl Into<String>) -> Outcome {

@@ -60,6 +60,9 @@ pub enum Outcome {
     },
     /// Refused for good; the sender's server should bounce it.
     Rejected { code: &'static str, reason: String },
+    /// Refused quietly (a rule rejecting without a notice): nothing was
+    /// written and nobody is told; the mail server may forget it.
+    Dropped { code: &'static str, reason: String },
     /// It could not be processed and is kept whole for an administrator
     /// (`taquilla mail kept`, `taquilla mail replay`).
     Kept {
@@ -97,6 +100,7 @@ impl Outcome {
                     .unwrap_or_default()
             ),
             Outcome::Rejected { code, reason } => format!("rejected ({code}): {reason}"),
+            Outcome::Dropped { code, reason } => format!("dropped ({code}): {reason}"),
             Outcome::Kept { id, code, reason } => {
                 format!("kept for review as {id} ({code}): {reason}")
             }

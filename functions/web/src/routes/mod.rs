@@ -9,6 +9,7 @@ pub mod health;
 pub mod home;
 pub mod openapi;
 pub mod osticket;
+pub mod rules;
 pub mod tasks;
 pub mod templates;
 pub mod tickets;

@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use super::accounts;
 use super::canned;
 use super::tickets::{self, ApiRoute};
-use super::{admin, forms, tasks, templates};
+use super::{admin, forms, rules, tasks, templates};
 
 /// A documented route: what [`ApiRoute`] says, without the handler.
 #[derive(Debug, Clone, Copy)]
@@ -92,6 +92,7 @@ pub fn routes() -> Vec<DocRoute> {
         .chain(templates::ROUTES)
         .chain(accounts::ROUTES)
         .chain(forms::ROUTES)
+        .chain(rules::ROUTES)
         .map(DocRoute::from)
         .chain(OTHER_ROUTES.iter().copied())
         .collect()
@@ -202,6 +203,7 @@ fn all_schemas() -> Value {
         map.extend(templates::schemas());
         map.extend(accounts::schemas());
         map.extend(forms::schemas());
+        map.extend(rules::schemas());
     }
     all
 }

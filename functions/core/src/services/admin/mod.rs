@@ -11,6 +11,9 @@
 //! So are custom forms ([`forms`]) and the lists their choice fields choose
 //! from ([`lists`]), of which the ticket status list is a built-in one.
 //!
+//! Rules ([`rules`]) are a named kind too, written and read by
+//! administrators; they run through [`crate::services::rules`].
+//!
 //! Departments, help topics, teams, roles, statuses and priorities are named
 //! objects with one life, written once in [`objects`] (list, get, create,
 //! update and, but for statuses, delete); each kind's module holds what is
@@ -42,6 +45,7 @@ pub mod objects;
 pub mod priorities;
 pub mod records;
 pub mod roles;
+pub mod rules;
 pub mod schedules;
 pub mod sla_plans;
 pub mod statuses;

@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 
 use super::records::{self, Versioned};
 use super::{access, ids, names, validate};
+use crate::domain::rules::{Rule, RuleId};
 use crate::domain::{CustomList, Form, FormId, ListId};
 use crate::domain::{
     Department, DepartmentId, HelpTopic, Priority, PriorityId, Role, RoleId, Status, StatusId,
@@ -104,6 +105,7 @@ kinds! {
     SlaPlanId => SlaPlan, "SLA plan", Agents;
     FormId => Form, "form", Agents;
     ListId => CustomList, "list", Agents;
+    RuleId => Rule, "rule", Admins;
 }
 
 /// What a kind adds to the shared life of its objects.

@@ -121,7 +121,8 @@ pub(crate) async fn commit(
     )?);
     store::save(ctx, old_version, &ticket, ops).await?;
     ticket.version = store::next_version(old_version);
-    Ok(ticket)
+    // Update rules react to the change (their own write runs no rules).
+    Ok(crate::services::rules::apply::after_events(ctx, ticket, &events).await)
 }
 
 /// The put of `ticket` as the successor of `old_version`, on condition that

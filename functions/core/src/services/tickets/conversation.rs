@@ -143,7 +143,8 @@ where
         match store::save(ctx, old_version, &next, ops).await {
             Ok(()) => {
                 next.version = store::next_version(old_version);
-                return Ok(next);
+                // Update rules react to the entry (their own write runs no rules).
+                return Ok(crate::services::rules::apply::after_entry(ctx, next, &entry).await);
             }
             // Only the claim can fail among the new entries' puts: the
             // same message was written meanwhile.

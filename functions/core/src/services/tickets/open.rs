@@ -19,6 +19,7 @@ use crate::keys;
 use crate::sanitize::Body;
 use crate::services::messages::{self, MESSAGE_ID, MailRef};
 use crate::services::outbox::{self, Occasion, Permits};
+use crate::services::rules::apply as rules;
 use crate::services::{Actor, Ctx, ServiceError, organisations, users};
 use crate::store::{Condition, Item, StoreError, WriteOp};
 
@@ -232,6 +233,16 @@ async fn open_with(
     if let Some(mail) = mail {
         messages::refuse_seen(ctx, mail).await?;
     }
+    // Creation rules decide before anything is written: a rejection writes nothing.
+    let draft = rules::Draft {
+        subject: &subject,
+        body: &body_text,
+        department: route.department.id,
+        topic: route.topic.as_ref().map(|t| t.id),
+        priority: route.priority.id,
+        fields: &answers,
+    };
+    let ruled = rules::Creation::decide(ctx, actor, &input, mail, draft).await?;
     let user = match actor {
         Actor::User(id) => users::get(ctx, id).await?,
         _ => users::find_or_create(ctx, &input.name, &input.email).await?,
@@ -239,7 +250,7 @@ async fn open_with(
     let collaborators =
         collaborators(ctx, &user, &input.collaborators, route.topic.as_ref()).await?;
     let open_status = config::first_status(ctx, State::Open).await?;
-    let permits = Permits {
+    let mut permits = Permits {
         auto_respond: input.autorespond && mail.is_none_or(|m| m.auto_respond),
         alert: input.alert,
     };
@@ -299,7 +310,9 @@ async fn open_with(
         Some(AutoAssign::Team(team)) => ticket.team = Some(team),
         None => {}
     }
-    let assigned = round_robin::assign_new(ctx, &route.department, &mut ticket).await?;
+    let ruled = ruled.apply(ctx, &mut ticket, &mut permits).await?;
+    let department = ruled.department.as_ref().unwrap_or(&route.department);
+    let assigned = round_robin::assign_new(ctx, department, &mut ticket).await?;
     crate::services::sla::refresh(ctx, &mut ticket, now).await?;
     let format_owner = topic.filter(|t| t.number_format.is_some()).map(|t| t.id);
     for _ in 0..NUMBER_ATTEMPTS {
@@ -313,7 +326,7 @@ async fn open_with(
                 condition: Some(Condition::Absent),
             },
         ];
-        if let Some(event) = &assigned {
+        for event in assigned.iter().chain(&ruled.entries) {
             ops.push(store::append_entry_op(ctx, &ticket, event)?);
         }
         ops.push(outbox::item_op(

@@ -1,0 +1,132 @@
+//! Rules as an admin kind: their changes, their checks (the rule's own,
+//! [`Rule::check`], with its stable code in brackets; then every object an
+//! action names must exist: `[rule_unknown_department]`, ...). Listing,
+//! reading, creating, updating and deleting are
+//! [`objects`](super::objects); lists come by id, and rules run by
+//! `order`, then id.
+
+use serde::Deserialize;
+
+use super::objects::{Deletable, Object, set};
+use super::{records, validate};
+use crate::domain::rules::{Action, Condition, Matching, Moment, Rule, RuleError, RuleId};
+use crate::domain::{
+    AgentId, CannedId, DepartmentId, PriorityId, SlaPlanId, StatusId, TeamId, TopicId,
+};
+use crate::services::{Ctx, ServiceError};
+
+/// Changes to a rule made from `version`; absent fields stay. Conditions
+/// and actions are replaced whole.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleChanges {
+    pub version: i64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub order: Option<i32>,
+    #[serde(default)]
+    pub moment: Option<Moment>,
+    #[serde(default)]
+    pub matching: Option<Matching>,
+    #[serde(default)]
+    pub conditions: Option<Vec<Condition>>,
+    #[serde(default)]
+    pub actions: Option<Vec<Action>>,
+    #[serde(default)]
+    pub stop: Option<bool>,
+}
+
+/// The `invalid_field` error for a rule that breaks one of its rules: a
+/// message that ends with the stable code in brackets (`[rule_bad_regex]`).
+#[must_use]
+pub fn refusal(error: &RuleError) -> ServiceError {
+    validate::invalid(error.field(), format!("{error} [{}]", error.code()))
+}
+
+/// What an action names, as `(kind, id, what, code)`.
+fn reference(action: &Action) -> Option<(&'static str, u32, &'static str, &'static str)> {
+    Some(match action {
+        Action::SetDepartment { department } => (
+            DepartmentId::KIND,
+            department.0,
+            "department",
+            "rule_unknown_department",
+        ),
+        Action::SetTopic { topic } => (TopicId::KIND, topic.0, "help topic", "rule_unknown_topic"),
+        Action::SetPriority { priority } => (
+            PriorityId::KIND,
+            priority.0,
+            "priority",
+            "rule_unknown_priority",
+        ),
+        Action::SetSla { sla } => (SlaPlanId::KIND, sla.0, "SLA plan", "rule_unknown_sla"),
+        Action::SetStatus { status } => (StatusId::KIND, status.0, "status", "rule_unknown_status"),
+        Action::AssignAgent { agent } => (AgentId::KIND, agent.0, "agent", "rule_unknown_agent"),
+        Action::AssignTeam { team } => (TeamId::KIND, team.0, "team", "rule_unknown_team"),
+        Action::SendCanned { canned } => (
+            CannedId::KIND,
+            canned.0,
+            "canned response",
+            "rule_unknown_canned",
+        ),
+        _ => return None,
+    })
+}
+
+impl Object for Rule {
+    type Changes = RuleChanges;
+
+    fn base_version(changes: &RuleChanges) -> i64 {
+        changes.version
+    }
+
+    fn apply(&mut self, changes: RuleChanges) {
+        set(&mut self.name, changes.name);
+        set(&mut self.enabled, changes.enabled);
+        set(&mut self.order, changes.order);
+        set(&mut self.moment, changes.moment);
+        set(&mut self.matching, changes.matching);
+        set(&mut self.conditions, changes.conditions);
+        set(&mut self.actions, changes.actions);
+        set(&mut self.stop, changes.stop);
+    }
+
+    /// The rule's own checks, actions the services carry out, and the
+    /// objects its actions name.
+    async fn check(&mut self, ctx: &Ctx<'_>, _own: Option<RuleId>) -> Result<(), ServiceError> {
+        Rule::check(self).map_err(|e| refusal(&e))?;
+        if let Some(action) = self
+            .actions
+            .iter()
+            .find(|a| matches!(a, Action::SendCanned { .. } | Action::SendMail { .. }))
+        {
+            return Err(validate::invalid(
+                "actions",
+                format!(
+                    "action {} is not carried out by rules yet [rule_action_unavailable]",
+                    action.name()
+                ),
+            ));
+        }
+        for (kind, id, what, code) in self.actions.iter().filter_map(reference) {
+            if !records::exists(ctx, kind, id).await? {
+                return Err(validate::invalid(
+                    "actions",
+                    format!("{what} {id} does not exist [{code}]"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Deletable for Rule {
+    /// Nothing refers to a rule (the thread names the rules that fired by
+    /// id and name, as they were).
+    async fn used_by(_ctx: &Ctx<'_>, _id: RuleId) -> Result<Option<String>, ServiceError> {
+        Ok(None)
+    }
+}

@@ -1,0 +1,494 @@
+//! Carrying out what rules decide, at creation and after updates.
+//!
+//! At creation the rules run before anything is written
+//! ([`Creation::decide`]): a rejection writes nothing (not even the
+//! user); the other actions then shape the ticket before it is stored
+//! ([`Creation::apply`]), so the ticket, its first entry, the rules' events
+//! and notes, and the auto-response permit land in one transaction.
+//!
+//! After an update (a message, a response, a note, a change of status,
+//! priority or assignment, a collaborator added) the update rules run on
+//! the ticket as saved and their effects are a follow-up versioned write
+//! ([`after_entry`], [`after_events`]). That write never runs rules again,
+//! so rules cannot trigger each other endlessly; and since the update
+//! itself is already saved, a failure here is logged, never returned.
+
+use std::collections::BTreeMap;
+
+use super::{AUTHOR, RULE_FIRED, enabled};
+use crate::domain::change::{self, Change, event, event_entry};
+use crate::domain::rules::{
+    Action, CompiledRule, Field, Fired, Happening, Outcome, Rule, TicketView, UpdateEvent, evaluate,
+};
+use crate::domain::{AgentId, TeamId};
+use crate::domain::{
+    Author, Collaborator, CopyKind, Department, DepartmentId, Entry, EntryId, EntryKind, HelpTopic,
+    PriorityId, State, Status, StatusId, Ticket, TopicId,
+};
+use crate::sanitize::Body;
+use crate::services::messages::MailRef;
+use crate::services::outbox::{self, Permits};
+use crate::services::tickets::open::OpenTicket;
+use crate::services::tickets::{config, store};
+use crate::services::{Actor, Ctx, ServiceError, organisations, users};
+
+fn by() -> Author {
+    Author::System(AUTHOR.to_owned())
+}
+
+/// The event recording that `fired` fired and what it asked for.
+pub(crate) fn fired_event(fired: &Fired, now: i64) -> Entry {
+    let actions: Vec<String> = fired.actions.iter().map(Action::describe).collect();
+    let data = BTreeMap::from([
+        ("rule".to_owned(), fired.rule.to_string()),
+        ("name".to_owned(), fired.name.clone()),
+        ("actions".to_owned(), actions.join("; ")),
+    ]);
+    event_entry(RULE_FIRED, data, &by(), now)
+}
+
+/// An internal note written by a rule.
+fn note(fired: &Fired, text: &str, now: i64) -> Entry {
+    let (body_html, body_text) = Body::Text(text.to_owned()).render();
+    Entry {
+        id: EntryId::generate(),
+        kind: EntryKind::Note,
+        author: by(),
+        body_html,
+        body_text,
+        attachments: Vec::new(),
+        event: None,
+        data: BTreeMap::from([("rule".to_owned(), fired.rule.to_string())]),
+        created_at: now,
+    }
+}
+
+/// Whether a rule of `rules` looks at a field `wanted` accepts.
+fn any_looks_at(rules: &[CompiledRule], wanted: impl Fn(&Field) -> bool + Copy) -> bool {
+    rules.iter().any(|c| Rule::looks_at(&c.rule, wanted))
+}
+
+/// The name of the organisation of the user with address `email` (an
+/// existing user's, else the one its domain belongs to).
+async fn organisation_of(ctx: &Ctx<'_>, email: &str) -> Result<Option<String>, ServiceError> {
+    let org = match users::by_email(ctx, email).await? {
+        Some(user) => match user.organisation {
+            Some(id) => match organisations::get(ctx, id).await {
+                Ok(org) => Some(org),
+                Err(ServiceError::NotFound(_)) => None,
+                Err(other) => return Err(other),
+            },
+            None => None,
+        },
+        None => match email.rsplit_once('@') {
+            Some((_, domain)) => organisations::by_domain(ctx, domain).await?,
+            None => None,
+        },
+    };
+    Ok(org.map(|o| o.name))
+}
+
+/// What a ticket about to be opened looks like to creation rules.
+pub(crate) struct Draft<'a> {
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub department: DepartmentId,
+    pub topic: Option<TopicId>,
+    pub priority: PriorityId,
+    pub fields: &'a BTreeMap<String, String>,
+}
+
+/// What creation rules decided for a ticket about to be opened.
+#[derive(Debug, Default)]
+pub(crate) struct Creation {
+    outcome: Outcome,
+}
+
+/// What [`Creation::apply`] leaves for the opening to write.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    /// The department a rule moved the ticket to (round robin assigns
+    /// within it).
+    pub department: Option<Department>,
+    /// The rules' events and notes, for the ticket's thread.
+    pub entries: Vec<Entry>,
+}
+
+impl Creation {
+    /// Runs the instance's creation rules on the ticket `input` is about
+    /// to become. A rejection is [`ServiceError::RejectedByRule`]; nothing
+    /// is written either way.
+    pub(crate) async fn decide(
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        input: &OpenTicket,
+        mail: Option<&MailRef>,
+        draft: Draft<'_>,
+    ) -> Result<Self, ServiceError> {
+        let rules = enabled(ctx).await?;
+        if rules.is_empty() {
+            return Ok(Self::default());
+        }
+        let (email, name) = match actor {
+            Actor::User(id) => {
+                let user = users::get(ctx, id).await?;
+                (
+                    user.primary_email().unwrap_or_default().to_owned(),
+                    user.name,
+                )
+            }
+            _ => (input.email.trim().to_lowercase(), input.name.clone()),
+        };
+        let organisation = if any_looks_at(&rules, |f| *f == Field::Organisation) {
+            organisation_of(ctx, &email).await?
+        } else {
+            None
+        };
+        let status = if any_looks_at(&rules, |f| *f == Field::Status) {
+            config::first_status(ctx, State::Open).await?.id
+        } else {
+            StatusId(0)
+        };
+        let now = ctx.clock.now_ms();
+        let no_headers: &[(String, String)] = &[];
+        let view = TicketView {
+            email: &email,
+            name: &name,
+            organisation: organisation.as_deref(),
+            subject: draft.subject,
+            body: draft.body,
+            headers: mail.map_or(no_headers, |m| m.headers.as_slice()),
+            recipient: mail.and_then(|m| m.recipient.as_deref()),
+            source: input.source,
+            topic: draft.topic,
+            department: draft.department,
+            status,
+            state: State::Open,
+            priority: draft.priority,
+            assignee: None,
+            team: None,
+            fields: draft.fields,
+            created_at: now,
+            updated_at: now,
+            last_message_at: Some(now),
+            last_response_at: None,
+            answered: false,
+            due_at: None,
+            now,
+            calendar: None,
+        };
+        let happening = Happening::Creation {
+            source: input.source,
+            mailbox: view.recipient,
+        };
+        let outcome = evaluate(&rules, happening, &view);
+        if let Some((fired, notice)) = outcome.rejection() {
+            tracing::info!(instance = %ctx.instance, rule = %fired.rule, quietly = notice.is_none(), "ticket rejected by a rule");
+            return Err(ServiceError::RejectedByRule {
+                rule: fired.name.clone(),
+                notice: notice.map(str::to_owned),
+            });
+        }
+        Ok(Self { outcome })
+    }
+
+    /// Carries out the decided actions on `ticket` (not yet stored) and
+    /// on the opening's mail `permits`.
+    pub(crate) async fn apply(
+        self,
+        ctx: &Ctx<'_>,
+        ticket: &mut Ticket,
+        permits: &mut Permits,
+    ) -> Result<Applied, ServiceError> {
+        let mut applied = Applied::default();
+        if self.outcome.fired.is_empty() {
+            return Ok(applied);
+        }
+        let now = ticket.created_at;
+        let mut sla_given = false;
+        let mut routed = false;
+        let mut notes = Vec::new();
+        for (fired, action) in self.outcome.actions() {
+            match action {
+                Action::SetDepartment { department } => {
+                    if let Some(found) =
+                        lookup::<Department>(ctx, DepartmentId::KIND, department.0).await?
+                    {
+                        ticket.department = found.id;
+                        applied.department = Some(found);
+                        routed = true;
+                    }
+                }
+                Action::SetTopic { topic } => {
+                    if lookup::<HelpTopic>(ctx, TopicId::KIND, topic.0)
+                        .await?
+                        .is_some()
+                    {
+                        ticket.topic = Some(*topic);
+                        routed = true;
+                    }
+                }
+                Action::SetSla { sla } => {
+                    ticket.sla = Some(sla.0);
+                    sla_given = true;
+                }
+                Action::DisableAutoResponse => permits.auto_respond = false,
+                Action::AddNote { body } => notes.push(note(fired, body, now)),
+                Action::AddCollaborators { addresses } => {
+                    for change in collaborators(ctx, ticket, addresses).await? {
+                        change::apply(ticket, change, &by(), now);
+                    }
+                }
+                other => {
+                    if let Some(change) = change_for(ctx, other).await? {
+                        change::apply(ticket, change, &by(), now);
+                    }
+                }
+            }
+        }
+        if routed && !sla_given {
+            ticket.sla = plan_of(ctx, ticket, applied.department.as_ref()).await?;
+        }
+        ticket.updated_at = now;
+        applied.entries = self
+            .outcome
+            .fired
+            .iter()
+            .map(|fired| fired_event(fired, now))
+            .chain(notes)
+            .collect();
+        Ok(applied)
+    }
+}
+
+/// Object `id` of `kind`, or `None` (with a warning) when it was deleted
+/// since the rule naming it was saved: the rest of the rule still applies.
+async fn lookup<T: serde::de::DeserializeOwned>(
+    ctx: &Ctx<'_>,
+    kind: &str,
+    id: u32,
+) -> Result<Option<T>, ServiceError> {
+    let found = config::object::<T>(ctx, kind, id).await?;
+    if found.is_none() {
+        tracing::warn!(instance = %ctx.instance, kind, id, "a rule names a missing object; action skipped");
+    }
+    Ok(found)
+}
+
+/// The SLA plan of a ticket whose department or topic a rule changed: the
+/// topic's, else the department's.
+async fn plan_of(
+    ctx: &Ctx<'_>,
+    ticket: &Ticket,
+    department: Option<&Department>,
+) -> Result<Option<u32>, ServiceError> {
+    if let Some(topic) = ticket.topic
+        && let Some(topic) = config::object::<HelpTopic>(ctx, TopicId::KIND, topic.0).await?
+        && topic.sla.is_some()
+    {
+        return Ok(topic.sla);
+    }
+    Ok(match department {
+        Some(d) => d.sla,
+        None => config::object::<Department>(ctx, DepartmentId::KIND, ticket.department.0)
+            .await?
+            .and_then(|d| d.sla),
+    })
+}
+
+/// The collaborators `addresses` add to `ticket` (users created if new;
+/// the ticket's user and those already copied are skipped).
+async fn collaborators(
+    ctx: &Ctx<'_>,
+    ticket: &Ticket,
+    addresses: &[String],
+) -> Result<Vec<Change>, ServiceError> {
+    let mut out = Vec::new();
+    for address in addresses {
+        let user = match users::find_or_create(ctx, "", address).await {
+            Ok(user) => user,
+            Err(ServiceError::Invalid { .. }) => continue,
+            Err(other) => return Err(other),
+        };
+        if user.id != ticket.user {
+            out.push(Change::AddCollaborator(Collaborator {
+                user: user.id,
+                kind: CopyKind::Cc,
+            }));
+        }
+    }
+    Ok(out)
+}
+
+/// The ticket change an action makes, if it is one and what it names
+/// still exists.
+async fn change_for(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Change>, ServiceError> {
+    Ok(match action {
+        Action::SetPriority { priority } => {
+            lookup::<crate::domain::Priority>(ctx, PriorityId::KIND, priority.0)
+                .await?
+                .map(|p| Change::SetPriority(p.id))
+        }
+        Action::SetStatus { status } => lookup::<Status>(ctx, StatusId::KIND, status.0)
+            .await?
+            .map(Change::SetStatus),
+        Action::Close => Some(Change::SetStatus(
+            config::first_status(ctx, State::Closed).await?,
+        )),
+        Action::AssignAgent { agent } => {
+            lookup::<crate::domain::Agent>(ctx, AgentId::KIND, agent.0)
+                .await?
+                .filter(|a| a.active)
+                .map(|a| Change::AssignAgent(a.id))
+        }
+        Action::AssignTeam { team } => lookup::<crate::domain::Team>(ctx, TeamId::KIND, team.0)
+            .await?
+            .map(|t| Change::AssignTeam(t.id)),
+        Action::SetDepartment { department } => {
+            lookup::<Department>(ctx, DepartmentId::KIND, department.0)
+                .await?
+                .map(|d| Change::Transfer {
+                    department: d.id,
+                    clear_assignee: false,
+                })
+        }
+        Action::SetTopic { topic } => lookup::<HelpTopic>(ctx, TopicId::KIND, topic.0)
+            .await?
+            .map(|t| Change::SetTopic(Some(t.id))),
+        Action::SendCanned { .. } | Action::SendMail { .. } => {
+            tracing::warn!(instance = %ctx.instance, action = action.name(), "action not carried out");
+            None
+        }
+        Action::Reject { .. }
+        | Action::SetSla { .. }
+        | Action::AddCollaborators { .. }
+        | Action::DisableAutoResponse
+        | Action::AddNote { .. } => None,
+    })
+}
+
+/// The update event an entry of the conversation is.
+fn entry_event(entry: &Entry) -> Option<UpdateEvent> {
+    match entry.kind {
+        EntryKind::Message => Some(UpdateEvent::UserMessage),
+        EntryKind::Response => Some(UpdateEvent::AgentResponse),
+        EntryKind::Note => Some(UpdateEvent::Note),
+        EntryKind::Event => None,
+    }
+}
+
+/// The update event a change's event entry is.
+fn change_event(entry: &Entry) -> Option<UpdateEvent> {
+    match entry.event.as_deref()? {
+        event::STATUS_CHANGED => Some(UpdateEvent::StatusChanged),
+        event::PRIORITY_CHANGED => Some(UpdateEvent::PriorityChanged),
+        event::ASSIGNED | event::RELEASED => Some(UpdateEvent::AssignmentChanged),
+        event::COLLABORATOR_ADDED => Some(UpdateEvent::CollaboratorAdded),
+        _ => None,
+    }
+}
+
+/// Runs the update rules after `entry` was added to `ticket` (as saved);
+/// the ticket as it is afterwards.
+pub(crate) async fn after_entry(ctx: &Ctx<'_>, ticket: Ticket, entry: &Entry) -> Ticket {
+    let Some(happened) = entry_event(entry) else {
+        return ticket;
+    };
+    after(ctx, ticket, &[happened], &entry.body_text).await
+}
+
+/// Runs the update rules after the change whose `events` were saved with
+/// `ticket`; the ticket as it is afterwards.
+pub(crate) async fn after_events(ctx: &Ctx<'_>, ticket: Ticket, events: &[Entry]) -> Ticket {
+    let mut happened: Vec<UpdateEvent> = Vec::new();
+    for e in events.iter().filter_map(change_event) {
+        if !happened.contains(&e) {
+            happened.push(e);
+        }
+    }
+    if happened.is_empty() {
+        return ticket;
+    }
+    after(ctx, ticket, &happened, "").await
+}
+
+async fn after(ctx: &Ctx<'_>, ticket: Ticket, happened: &[UpdateEvent], body: &str) -> Ticket {
+    match run_update(ctx, &ticket, happened, body).await {
+        Ok(Some(changed)) => changed,
+        Ok(None) => ticket,
+        Err(error) => {
+            tracing::warn!(instance = %ctx.instance, number = %ticket.number, code = error.code(), %error, "update rules not applied");
+            ticket
+        }
+    }
+}
+
+/// The update rules' follow-up write, if any rule fired.
+async fn run_update(
+    ctx: &Ctx<'_>,
+    ticket: &Ticket,
+    happened: &[UpdateEvent],
+    body: &str,
+) -> Result<Option<Ticket>, ServiceError> {
+    let rules = enabled(ctx).await?;
+    if !rules
+        .iter()
+        .any(|r| matches!(r.rule.moment, crate::domain::rules::Moment::Update { .. }))
+    {
+        return Ok(None);
+    }
+    let user = users::get(ctx, &ticket.user).await?;
+    let email = user.primary_email().unwrap_or_default();
+    let organisation = if any_looks_at(&rules, |f| *f == Field::Organisation) {
+        organisation_of(ctx, email).await?
+    } else {
+        None
+    };
+    let now = ctx.clock.now_ms();
+    let mut view = TicketView::of(ticket, email, &user.name, body, now);
+    view.organisation = organisation.as_deref();
+    let mut fired_by_event = Outcome::default();
+    for event in happened {
+        for fired in evaluate(&rules, Happening::Update(*event), &view).fired {
+            if !fired_by_event.fired.iter().any(|f| f.rule == fired.rule) {
+                fired_by_event.fired.push(fired);
+            }
+        }
+    }
+    if fired_by_event.fired.is_empty() {
+        return Ok(None);
+    }
+    let mut next = ticket.clone();
+    let mut entries: Vec<Entry> = fired_by_event
+        .fired
+        .iter()
+        .map(|f| fired_event(f, now))
+        .collect();
+    for (fired, action) in fired_by_event.actions() {
+        let changes = match action {
+            Action::AddNote { body } => {
+                entries.push(note(fired, body, now));
+                continue;
+            }
+            Action::SetSla { sla } => {
+                next.sla = Some(sla.0);
+                continue;
+            }
+            Action::AddCollaborators { addresses } => collaborators(ctx, &next, addresses).await?,
+            other => change_for(ctx, other).await?.into_iter().collect(),
+        };
+        entries.extend(change::apply_all(&mut next, changes, &by(), now));
+    }
+    // Due times follow what the rules changed (a priority, a status).
+    crate::services::sla::refresh(ctx, &mut next, now).await?;
+    let mut ops = entries
+        .iter()
+        .map(|e| store::append_entry_op(ctx, &next, e))
+        .collect::<Result<Vec<_>, _>>()?;
+    // The mail the rules' changes owe (alerts, the closed notice).
+    ops.extend(outbox::event_ops(ctx, &next, &entries, false)?);
+    store::save(ctx, ticket.version, &next, ops).await?;
+    next.version = store::next_version(ticket.version);
+    tracing::info!(instance = %ctx.instance, number = %next.number, rules = fired_by_event.fired.len(), "update rules applied");
+    Ok(Some(next))
+}

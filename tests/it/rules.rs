@@ -1,0 +1,463 @@
+//! Rules over HTTP on the real server: creation rules route mail and web
+//! tickets to departments and agents, reject spam quietly or with a
+//! notice (writing nothing), disable the auto-response and add
+//! collaborators; an update rule reacts to the user's message (and its
+//! own change triggers no rule); a replay says what a rule would have
+//! done to past tickets and changes nothing; bad rules are refused when
+//! saved with their stable codes.
+
+use serde_json::{Value, json};
+use taquilla_tests::app::{DEMO, TestApp, json};
+use taquilla_tests::http::Response;
+
+fn code(r: &Response) -> String {
+    json(r)["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn message(r: &Response) -> String {
+    json(r)["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn save_rule(app: &TestApp, rule: &Value) -> Value {
+    let r = app.api("POST", &format!("{DEMO}/rules"), Some(rule));
+    assert_eq!(r.status, 201, "{rule}: {}", r.text());
+    json(&r)
+}
+
+fn mail(from: &str, to: &str, subject: &str, headers: &str, body: &str) -> String {
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\n{headers}\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    )
+}
+
+fn web_ticket(email: &str, subject: &str, body: &str) -> Value {
+    json!({"name": "Someone", "email": email, "subject": subject,
+           "body": {"text": body}, "source": "web"})
+}
+
+fn open(app: &TestApp, ticket: &Value) -> Value {
+    let r = app.open_ticket(DEMO, ticket);
+    assert_eq!(r.status, 201, "{}", r.text());
+    json(&r)
+}
+
+/// The `rule_fired` events of a ticket's thread, as (rule name, actions).
+fn fired(app: &TestApp, number: &str) -> Vec<(String, String)> {
+    let (_, thread) = app.ticket_and_thread(DEMO, number);
+    thread
+        .iter()
+        .filter(|e| e.event.as_deref() == Some("rule_fired"))
+        .map(|e| (e.data["name"].clone(), e.data["actions"].clone()))
+        .collect()
+}
+
+#[test]
+fn rules_route_mail_and_web_tickets_to_departments_and_agents() {
+    let app = TestApp::new();
+    save_rule(
+        &app,
+        &json!({
+            "name": "Physics to the academic office",
+            "moment": {"on": "creation", "sources": ["email"], "mailbox": "support@demo.taquilla.test"},
+            "conditions": [{"field": "domain", "op": "ends_with", "value": "physics.uni.example"}],
+            "actions": [{"do": "set_department", "department": 2}, {"do": "assign_agent", "agent": 1}],
+        }),
+    );
+    save_rule(
+        &app,
+        &json!({
+            "name": "Grades are urgent",
+            "order": 2,
+            "moment": {"on": "creation", "sources": ["web"]},
+            "matching": "any",
+            "conditions": [{"field": "subject", "op": "matches", "value": "(?i)\\bgrades?\\b"},
+                           {"field": "body", "op": "contains", "value": "transcript"}],
+            "actions": [{"do": "set_department", "department": 2}, {"do": "set_priority", "priority": 1}],
+        }),
+    );
+
+    let raw = mail(
+        "Ana <ana@physics.uni.example>",
+        "support@demo.taquilla.test",
+        "Lab access",
+        "Message-ID: <lab@physics.uni.example>\r\n",
+        "My card does not open the lab.",
+    );
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &raw);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let number = r.text().trim().to_owned();
+    let (ticket, _) = app.ticket_and_thread(DEMO, &number);
+    assert_eq!(
+        (ticket.department.0, ticket.assignee.map(|a| a.0)),
+        (2, Some(1))
+    );
+    assert_eq!(
+        fired(&app, &number),
+        [(
+            "Physics to the academic office".to_owned(),
+            "set_department 2; assign_agent 1".to_owned()
+        )]
+    );
+
+    // Another domain, or the same one at another mailbox, is left alone.
+    let raw = mail(
+        "bo@chemistry.uni.example",
+        "support@demo.taquilla.test",
+        "Lab access",
+        "",
+        "Same here.",
+    );
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &raw);
+    let (ticket, _) = app.ticket_and_thread(DEMO, r.text().trim());
+    assert_eq!((ticket.department.0, ticket.assignee), (1, None));
+    let raw = mail(
+        "eva@physics.uni.example",
+        "academic@demo.taquilla.test",
+        "Enrolment",
+        "",
+        "A question.",
+    );
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &raw);
+    let number = r.text().trim().to_owned();
+    assert!(fired(&app, &number).is_empty());
+
+    // Web tickets: the second rule, by subject or body.
+    let web = open(
+        &app,
+        &web_ticket("pau@uni.example", "My grades are missing", "Help"),
+    );
+    assert_eq!(
+        (web["department"].as_u64(), web["priority"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let web = open(
+        &app,
+        &web_ticket("pau@uni.example", "A question", "About my transcript"),
+    );
+    assert_eq!(web["priority"].as_u64(), Some(1));
+    let plain = open(&app, &web_ticket("pau@uni.example", "Wi-Fi", "Slow"));
+    assert_eq!(
+        (plain["department"].as_u64(), plain["priority"].as_u64()),
+        (Some(1), Some(3))
+    );
+}
+
+#[test]
+fn spam_is_rejected_quietly_or_with_a_notice_and_nothing_is_written() {
+    let app = TestApp::new();
+    save_rule(
+        &app,
+        &json!({
+            "name": "Spam flag",
+            "moment": {"on": "creation"},
+            "conditions": [{"field": "header:X-Spam-Flag", "op": "equals", "value": "yes"}],
+            "actions": [{"do": "reject"}],
+        }),
+    );
+    save_rule(
+        &app,
+        &json!({
+            "name": "Lottery",
+            "order": 1,
+            "moment": {"on": "creation"},
+            "conditions": [{"field": "subject", "op": "contains", "value": "lottery"}],
+            "actions": [{"do": "reject", "notice": "We do not handle prize claims."}, {"do": "close"}],
+        }),
+    );
+    let spam = mail(
+        "winner@spam.example",
+        "support@demo.taquilla.test",
+        "Hello",
+        "X-Spam-Flag: YES\r\nMessage-ID: <spam-1@spam.example>\r\n",
+        "Click here.",
+    );
+    // Quietly: the mail is dropped, answered 200 so nobody bounces it.
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &spam);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.text().contains("dropped (rejected_by_rule)"),
+        "{}",
+        r.text()
+    );
+    // With a notice: refused, the notice as the reason.
+    let lottery = mail(
+        "winner@spam.example",
+        "support@demo.taquilla.test",
+        "You won the LOTTERY",
+        "",
+        "Claim it.",
+    );
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &lottery);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.header("x-error-code"), Some("rejected_by_rule"));
+    assert!(r.text().contains("prize claims"), "{}", r.text());
+
+    // Over the API: 422 rejected_by_rule, with the notice or without.
+    let r = app.open_ticket(DEMO, &web_ticket("x@spam.example", "Lottery!", "Claim"));
+    assert_eq!((r.status, code(&r)), (422, "rejected_by_rule".to_owned()));
+    assert_eq!(message(&r), "We do not handle prize claims.");
+    assert_eq!(app.count_tickets(DEMO), 0);
+    // No user was written for the rejected requester.
+    let r = app.api("GET", &format!("{DEMO}/users?limit=100"), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!r.text().contains("spam.example"), "{}", r.text());
+}
+
+#[test]
+fn a_rule_disables_the_auto_response_and_adds_collaborators_on_creation() {
+    let app = TestApp::new();
+    save_rule(
+        &app,
+        &json!({
+            "name": "Bulk senders",
+            "moment": {"on": "creation"},
+            "conditions": [{"field": "subject", "op": "starts_with", "value": "[bulk]"}],
+            "actions": [{"do": "disable_auto_response"},
+                        {"do": "add_collaborators", "addresses": ["dean@uni.example", "BULK@uni.example"]},
+                        {"do": "add_note", "body": "Sent by a bulk sender."}],
+        }),
+    );
+    let plain = open(
+        &app,
+        &web_ticket("ana@uni.example", "Printer", "Out of toner"),
+    );
+    let sent = app.send_pending_mail(DEMO);
+    let to_ana = |sent: &[taquilla_mail::inbound::ParsedMail]| {
+        sent.iter()
+            .filter(|m| m.to.iter().any(|t| t.address == "ana@uni.example"))
+            .count()
+    };
+    assert_eq!(to_ana(&sent), 1, "the auto-response of a plain ticket");
+    assert!(plain["collaborators"].as_array().unwrap().is_empty());
+
+    let bulk = open(
+        &app,
+        &web_ticket("ana@uni.example", "[BULK] Newsletter", "Read me"),
+    );
+    assert_eq!(to_ana(&app.send_pending_mail(DEMO)), 0, "no auto-response");
+    assert_eq!(bulk["collaborators"].as_array().unwrap().len(), 2);
+    let number = bulk["number"].as_str().unwrap();
+    let (_, thread) = app.ticket_and_thread(DEMO, number);
+    assert!(
+        thread
+            .iter()
+            .any(|e| e.body_text.contains("Sent by a bulk sender.")
+                && e.kind == taquilla_core::domain::EntryKind::Note)
+    );
+    assert_eq!(fired(&app, number).len(), 1);
+}
+
+#[test]
+fn an_update_rule_raises_the_priority_when_the_user_writes_and_its_change_fires_nothing_more() {
+    let app = TestApp::new();
+    save_rule(
+        &app,
+        &json!({
+            "name": "Urgent messages",
+            "moment": {"on": "update", "events": ["user_message"]},
+            "conditions": [{"field": "body", "op": "contains", "value": "urgent"}],
+            "actions": [{"do": "set_priority", "priority": 1},
+                        {"do": "add_note", "body": "The user says it is urgent."}],
+        }),
+    );
+    save_rule(
+        &app,
+        &json!({
+            "name": "Priority watcher",
+            "moment": {"on": "update", "events": ["priority_changed"]},
+            "actions": [{"do": "add_note", "body": "The priority changed."}],
+        }),
+    );
+    let raw = mail(
+        "pau@uni.example",
+        "support@demo.taquilla.test",
+        "Projector",
+        "Message-ID: <projector@uni.example>\r\n",
+        "The projector is broken.",
+    );
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &raw);
+    let number = r.text().trim().to_owned();
+    assert!(
+        fired(&app, &number).is_empty(),
+        "update rules wait for updates"
+    );
+
+    let reply = mail(
+        "pau@uni.example",
+        "support@demo.taquilla.test",
+        "Re: Projector",
+        "In-Reply-To: <projector@uni.example>\r\n",
+        "This is URGENT, the exam starts at nine.",
+    );
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &reply);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (ticket, thread) = app.ticket_and_thread(DEMO, &number);
+    assert_eq!(ticket.priority.0, 1);
+    // The rule's own priority change does not run the watcher.
+    assert_eq!(
+        fired(&app, &number),
+        [(
+            "Urgent messages".to_owned(),
+            "set_priority 1; add_note".to_owned()
+        )]
+    );
+    assert!(
+        thread
+            .iter()
+            .any(|e| e.event.as_deref() == Some("priority_changed"))
+    );
+    assert!(
+        !thread
+            .iter()
+            .any(|e| e.body_text.contains("The priority changed."))
+    );
+
+    // An agent's priority change does run it.
+    let (ticket, _) = app.ticket_and_thread(DEMO, &number);
+    let r = app.api(
+        "PATCH",
+        &format!("{DEMO}/tickets/{number}"),
+        Some(&json!({"version": ticket.version, "priority": 2})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (_, thread) = app.ticket_and_thread(DEMO, &number);
+    assert!(
+        thread
+            .iter()
+            .any(|e| e.body_text.contains("The priority changed."))
+    );
+}
+
+#[test]
+fn a_replay_reports_what_a_rule_would_have_done_and_changes_nothing() {
+    let app = TestApp::new();
+    for (subject, body) in [
+        ("Printer jam", "Paper stuck"),
+        ("Wi-Fi", "Slow"),
+        ("The printer again", "Still stuck"),
+    ] {
+        open(&app, &web_ticket("ana@uni.example", subject, body));
+    }
+    let rule = json!({
+        "name": "Printers to the academic office",
+        "enabled": false,
+        "moment": {"on": "creation"},
+        "conditions": [{"field": "subject", "op": "contains", "value": "printer"},
+                       {"field": "body", "op": "contains", "value": "stuck"}],
+        "actions": [{"do": "set_department", "department": 2}, {"do": "set_priority", "priority": 1}],
+    });
+    let before = json(&app.list_tickets(DEMO, "state=open"));
+    let r = app.api("POST", &format!("{DEMO}/rules/replay?days=7"), Some(&rule));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let report = json(&r);
+    assert_eq!(
+        (report["examined"].as_u64(), report["matched"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let tickets = report["tickets"].as_array().unwrap();
+    assert_eq!(tickets.len(), 2);
+    for t in tickets {
+        assert!(
+            t["subject"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("printer")
+        );
+        assert_eq!(t["actions"], json!(["set_department 2", "set_priority 1"]));
+    }
+    // A saved (disabled) rule replays the same; nothing changed.
+    let saved = save_rule(&app, &rule);
+    let r = app.api(
+        "POST",
+        &format!("{DEMO}/rules/{}/replay?days=1", saved["id"]),
+        None,
+    );
+    assert_eq!(json(&r)["matched"].as_u64(), Some(2), "{}", r.text());
+    assert_eq!(json(&app.list_tickets(DEMO, "state=open")), before);
+    let r = app.api("POST", &format!("{DEMO}/rules/replay?days=0"), Some(&rule));
+    assert_eq!((r.status, code(&r)), (400, "invalid_field".to_owned()));
+}
+
+#[test]
+fn bad_rules_are_refused_when_saved_with_their_codes() {
+    let app = TestApp::new();
+    let refused = |rule: Value, wanted: &str| {
+        let r = app.api("POST", &format!("{DEMO}/rules"), Some(&rule));
+        assert_eq!(
+            (r.status, code(&r)),
+            (400, "invalid_field".to_owned()),
+            "{}",
+            r.text()
+        );
+        assert!(
+            message(&r).ends_with(&format!("[{wanted}]")),
+            "{}",
+            message(&r)
+        );
+    };
+    refused(
+        json!({"name": "r", "moment": {"on": "creation"},
+               "conditions": [{"field": "subject", "op": "matches", "value": "(unclosed"}],
+               "actions": [{"do": "close"}]}),
+        "rule_bad_regex",
+    );
+    refused(
+        json!({"name": "r", "moment": {"on": "update", "events": ["user_message"]},
+               "actions": [{"do": "reject", "notice": "no"}]}),
+        "rule_action_moment",
+    );
+    refused(
+        json!({"name": "r", "moment": {"on": "creation"},
+               "actions": [{"do": "set_department", "department": 99}]}),
+        "rule_unknown_department",
+    );
+    refused(
+        json!({"name": "r", "moment": {"on": "creation"},
+               "actions": [{"do": "assign_agent", "agent": 42}]}),
+        "rule_unknown_agent",
+    );
+    refused(
+        json!({"name": "r", "moment": {"on": "time"}, "actions": [{"do": "close"}]}),
+        "rule_no_conditions",
+    );
+    // A field that does not exist does not even parse.
+    let r = app.api(
+        "POST",
+        &format!("{DEMO}/rules"),
+        Some(&json!({"name": "r", "moment": {"on": "creation"},
+                     "conditions": [{"field": "shoe_size", "op": "equals", "value": "9"}],
+                     "actions": [{"do": "close"}]})),
+    );
+    assert_eq!((r.status, code(&r)), (400, "invalid_body".to_owned()));
+    // A good rule saves, lists in running order and changes by version.
+    let second = save_rule(
+        &app,
+        &json!({"name": "b", "order": 2, "moment": {"on": "creation"}, "actions": [{"do": "close"}]}),
+    );
+    save_rule(
+        &app,
+        &json!({"name": "a", "order": 1, "moment": {"on": "creation"}, "actions": [{"do": "close"}]}),
+    );
+    let list = json(&app.api("GET", &format!("{DEMO}/rules"), None));
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    let r = app.api(
+        "PATCH",
+        &format!("{DEMO}/rules/{}", second["id"]),
+        Some(&json!({"version": 1, "conditions": [{"field": "subject", "op": "matches", "value": "["}]})),
+    );
+    assert!(message(&r).ends_with("[rule_bad_regex]"), "{}", r.text());
+}
