@@ -21,7 +21,7 @@ test: deps
 
 ## bench: benchmarks, in release mode, with ratios against in-process baselines
 bench:
-	$(CARGO) bench -p taquilla-tests --bench store --bench api --bench rules
+	$(CARGO) bench -p taquilla-tests --bench store --bench api --bench rules --bench sla
 	$(CARGO) bench -p taquilla-cli --bench pipe
 
 ## deps: the local AWS emulator (moto's server, from PyPI) the tests start

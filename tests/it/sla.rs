@@ -442,6 +442,54 @@ fn another_instance_cannot_see_them() {
 }
 
 #[test]
+fn refusals_carry_the_rules_own_stable_code_and_field() {
+    let app = TestApp::new();
+    let mut overlapping = office();
+    overlapping["hours"] = json!([
+        {"days": ["mon"], "from": "08:00", "to": "14:00"},
+        {"days": ["mon"], "from": "13:00", "to": "15:00"},
+    ]);
+    for (kind, body, field, rule) in [
+        (
+            "schedules",
+            overlapping,
+            "hours",
+            "schedule_overlapping_intervals",
+        ),
+        (
+            "sla-plans",
+            json!({"name": "Nothing"}),
+            "first_response_minutes",
+            "sla_no_target",
+        ),
+        (
+            "sla-plans",
+            json!({"name": "Late", "resolution_minutes": 60, "warning_percent": 100}),
+            "warning_percent",
+            "sla_bad_warning",
+        ),
+    ] {
+        let r = post(&app, kind, &body);
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+        let error = &json(&r)["error"];
+        assert_eq!(error["code"], "invalid_field", "{error}");
+        assert_eq!(error["rule"], rule, "{error}");
+        assert_eq!(error["field"], field, "{error}");
+    }
+    // A refusal without a rule of its own names only the field.
+    let r = post(
+        &app,
+        "sla-plans",
+        &json!({"name": "Ghost", "resolution_minutes": 60, "schedule": 9}),
+    );
+    let error = &json(&r)["error"];
+    assert_eq!(
+        (error["field"].as_str(), error.get("rule")),
+        (Some("schedule"), None)
+    );
+}
+
+#[test]
 fn the_document_describes_schedules_and_plans() {
     let app = TestApp::new();
     let document = json(&app.openapi());
@@ -459,4 +507,435 @@ fn the_document_describes_schedules_and_plans() {
         schemas["NewSlaPlan"]["properties"]["warning_percent"]["default"],
         80
     );
+}
+
+// ---------------------------------------------------------------------------
+// Plans at work on tickets, and the escalation tick
+// ---------------------------------------------------------------------------
+
+mod on_tickets {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+    use taquilla_core::clock::ManualClock;
+    use taquilla_core::domain::InstanceId;
+    use taquilla_core::services::Ctx;
+    use taquilla_core::services::sla::tick::{self, TickReport};
+    use taquilla_core::store::ItemStore;
+    use taquilla_tests::app::{DEMO, TestApp, json};
+    use taquilla_tests::counting::CountingStore;
+
+    const MINUTE: i64 = 60_000;
+    const HOUR: i64 = 60 * MINUTE;
+    /// Friday 23 October 2026, 15:00 in Madrid (CEST, UTC+2).
+    const FRI_23_OCT_15H: i64 = 1_792_760_400_000;
+    /// Tuesday 27 October 2026 in Madrid (CET, UTC+1 since Sunday 25).
+    const TUE_27_OCT_10H12: i64 = 1_793_092_320_000;
+    const TUE_27_OCT_11H: i64 = 1_793_095_200_000;
+    const TUE_27_OCT_15H: i64 = 1_793_109_600_000;
+    /// Monday 19 October 2026 in Madrid.
+    const MON_19_OCT_9H: i64 = 1_792_393_200_000;
+    const MON_19_OCT_13H: i64 = 1_792_407_600_000;
+    const MON_19_OCT_15H: i64 = 1_792_414_800_000;
+
+    struct Desk {
+        app: TestApp,
+        clock: Arc<ManualClock>,
+    }
+
+    impl Desk {
+        fn at(ms: i64) -> Self {
+            let clock = Arc::new(ManualClock::at_ms(ms));
+            let app = TestApp::with_clock(clock.clone());
+            Self { app, clock }
+        }
+
+        fn created(&self, kind: &str, body: &Value) -> Value {
+            let r = self.app.api("POST", &format!("{DEMO}/{kind}"), Some(body));
+            assert_eq!(r.status, 201, "{kind} {body}: {}", r.text());
+            json(&r)
+        }
+
+        /// Gives department 1 (where tickets without a topic go) `plan`.
+        fn department_plan(&self, plan: &Value) {
+            let path = format!("{DEMO}/departments/1");
+            let version = json(&self.app.api("GET", &path, None))["version"].clone();
+            let r = self.app.api(
+                "PATCH",
+                &path,
+                Some(&json!({"version": version, "sla": plan["id"]})),
+            );
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+
+        fn open(&self, subject: &str) -> String {
+            let r = self.app.open_ticket(
+                DEMO,
+                &json!({"name": "Ada", "email": "ada@example.org", "subject": subject,
+                        "body": {"text": "My enrolment certificate, please."}}),
+            );
+            assert_eq!(r.status, 201, "{}", r.text());
+            json(&r)["number"].as_str().unwrap().to_owned()
+        }
+
+        fn ticket(&self, number: &str) -> Value {
+            let r = self.app.get_ticket(DEMO, number);
+            assert_eq!(r.status, 200, "{}", r.text());
+            json(&r)
+        }
+
+        fn patch(&self, number: &str, changes: Value) -> Value {
+            let mut body = changes;
+            body["version"] = self.ticket(number)["version"].clone();
+            let r = self
+                .app
+                .api("PATCH", &format!("{DEMO}/tickets/{number}"), Some(&body));
+            assert_eq!(r.status, 200, "{}", r.text());
+            json(&r)
+        }
+
+        /// The target `name` of the ticket as an agent reads it.
+        fn target(&self, number: &str, name: &str) -> Value {
+            let ticket = self.ticket(number);
+            ticket["sla_clock"]["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["target"] == name)
+                .cloned()
+                .unwrap_or_else(|| panic!("no {name} target: {ticket}"))
+        }
+
+        fn tick(&self) -> TickReport {
+            tick_on(&self.app, self.app.store.as_ref())
+        }
+
+        fn events(&self, number: &str, name: &str) -> usize {
+            let (_, thread) = self.app.ticket_and_thread(DEMO, number);
+            thread
+                .iter()
+                .filter(|e| e.event.as_deref() == Some(name))
+                .count()
+        }
+    }
+
+    fn tick_on(app: &TestApp, store: &dyn ItemStore) -> TickReport {
+        let instance = InstanceId::parse(DEMO).unwrap();
+        let ctx = Ctx {
+            store,
+            blobs: app.blobs.as_ref(),
+            clock: app.clock.as_ref(),
+            instance: &instance,
+        };
+        app.rt.block_on(tick::tick(&ctx)).unwrap()
+    }
+
+    /// Mon–Fri 09:00–17:00 in Madrid, Monday 26 October 2026 closed.
+    fn office(desk: &Desk) -> Value {
+        desk.created(
+            "schedules",
+            &json!({
+                "name": "Office",
+                "timezone": "Europe/Madrid",
+                "hours": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "17:00"}],
+                "holidays": [{"date": "2026-10-26", "name": "Bridge day"}],
+            }),
+        )
+    }
+
+    #[test]
+    fn a_ticket_is_due_in_business_hours_across_a_weekend_a_holiday_and_a_dst_change() {
+        let desk = Desk::at(FRI_23_OCT_15H);
+        let schedule = office(&desk);
+        let plan = desk.created(
+            "sla-plans",
+            &json!({"name": "Standard", "first_response_minutes": 240,
+                    "resolution_minutes": 480, "schedule": schedule["id"]}),
+        );
+        desk.department_plan(&plan);
+        let n = desk.open("Certificate");
+        let ticket = desk.ticket(&n);
+        assert_eq!(ticket["sla"], plan["id"]);
+        // 4 business hours: 2 on Friday; the weekend (when clocks go back
+        // an hour) and Monday's holiday closed; 2 on Tuesday, in CET.
+        assert_eq!(ticket["due_at"], TUE_27_OCT_11H, "{ticket}");
+        let first = desk.target(&n, "first_response");
+        assert_eq!(first["state"], "running");
+        assert_eq!(first["due_at"], TUE_27_OCT_11H);
+        assert_eq!(
+            first["warn_at"], TUE_27_OCT_10H12,
+            "80 % of 4 h: 3 h 12 min"
+        );
+        let resolution = desk.target(&n, "resolution");
+        assert_eq!(
+            resolution["due_at"], TUE_27_OCT_15H,
+            "8 h: 2 Friday, 6 Tuesday"
+        );
+        assert_eq!(ticket["overdue"], false);
+
+        // Read after the due time: breached, before any tick.
+        desk.clock.set_ms(TUE_27_OCT_11H + MINUTE);
+        assert_eq!(desk.target(&n, "first_response")["state"], "breached");
+        // Users see none of the clock.
+        let mine = json(&desk.app.api_with_key(
+            &desk.app.api_key,
+            "GET",
+            &format!("{DEMO}/tickets/{n}"),
+            None,
+        ));
+        assert!(
+            mine["sla_clock"]["targets"].is_array(),
+            "API keys act for agents"
+        );
+    }
+
+    #[test]
+    fn a_pausing_status_stops_the_clock_and_shifts_the_due_times() {
+        let desk = Desk::at(MON_19_OCT_9H);
+        let schedule = office(&desk);
+        let waiting = desk.created(
+            "statuses",
+            &json!({"name": "Waiting on user", "state": "open"}),
+        );
+        let plan = desk.created(
+            "sla-plans",
+            &json!({"name": "Standard", "first_response_minutes": 240,
+                    "schedule": schedule["id"], "pause_statuses": [waiting["id"]]}),
+        );
+        desk.department_plan(&plan);
+        let n = desk.open("Certificate");
+        assert_eq!(desk.ticket(&n)["due_at"], MON_19_OCT_13H);
+
+        desk.clock.set_ms(MON_19_OCT_9H + HOUR);
+        let paused = desk.patch(&n, json!({"status": waiting["id"]}));
+        assert_eq!(paused["due_at"], Value::Null, "no due time while paused");
+        let first = desk.target(&n, "first_response");
+        assert_eq!(first["state"], "paused");
+        assert_eq!(first["left_ms"], 3 * HOUR);
+
+        desk.clock.set_ms(MON_19_OCT_9H + 3 * HOUR);
+        let resumed = desk.patch(&n, json!({"status": 1}));
+        // Two business hours paused: 13:00 becomes 15:00.
+        assert_eq!(resumed["due_at"], MON_19_OCT_15H);
+        assert_eq!(desk.target(&n, "first_response")["state"], "running");
+    }
+
+    #[test]
+    fn the_first_response_meets_the_first_response_target() {
+        let desk = Desk::at(MON_19_OCT_9H);
+        let schedule = office(&desk);
+        let plan = desk.created(
+            "sla-plans",
+            &json!({"name": "Standard", "first_response_minutes": 240,
+                    "next_response_minutes": 120, "resolution_minutes": 960,
+                    "schedule": schedule["id"]}),
+        );
+        desk.department_plan(&plan);
+        let n = desk.open("Certificate");
+        desk.clock.set_ms(MON_19_OCT_9H + HOUR);
+        let r = desk.app.api(
+            "POST",
+            &format!("{DEMO}/tickets/{n}/responses"),
+            Some(&json!({"body": "Here it is."})),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let first = desk.target(&n, "first_response");
+        assert_eq!(
+            (first["state"].as_str(), first["met_at"].as_i64()),
+            (Some("met"), Some(MON_19_OCT_9H + HOUR))
+        );
+        assert_eq!(desk.target(&n, "next_response")["state"], "met");
+        // The resolution is what is due now: 16 business hours, Tuesday 17:00.
+        let ticket = desk.ticket(&n);
+        assert_eq!(ticket["due_at"], desk.target(&n, "resolution")["due_at"]);
+
+        // Closing clears every due time; the tick has nothing to do.
+        let closed = desk.patch(&n, json!({"status": 3}));
+        assert_eq!(closed["due_at"], Value::Null);
+        desk.clock.set_ms(MON_19_OCT_9H + 30 * 24 * HOUR);
+        assert_eq!(desk.tick().due, 0);
+        assert_eq!(desk.ticket(&n)["overdue"], false);
+    }
+
+    /// A 24x7 plan: first response in an hour, warned at half.
+    fn quick_desk() -> Desk {
+        let desk = Desk::at(MON_19_OCT_9H);
+        let plan = desk.created(
+            "sla-plans",
+            &json!({"name": "Quick", "first_response_minutes": 60, "warning_percent": 50}),
+        );
+        desk.department_plan(&plan);
+        desk
+    }
+
+    fn subjects(mails: &[taquilla_mail::inbound::ParsedMail], part: &str) -> usize {
+        mails.iter().filter(|m| m.subject.contains(part)).count()
+    }
+
+    #[test]
+    fn the_tick_marks_exactly_the_due_tickets_overdue_alerts_once_and_then_does_nothing() {
+        let desk = quick_desk();
+        let early = desk.open("Early");
+        desk.clock.set_ms(MON_19_OCT_9H + 40 * MINUTE);
+        let later = desk.open("Later");
+        desk.app.send_pending_mail(DEMO);
+
+        // 61 minutes in: the early ticket's hour is up (its warning is
+        // moot); the later one's warning comes at 70.
+        desk.clock.set_ms(MON_19_OCT_9H + 61 * MINUTE);
+        let report = desk.tick();
+        assert_eq!(
+            (report.due, report.breaches, report.warnings, report.written),
+            (1, 1, 0, 1),
+            "{report:?}"
+        );
+        assert_eq!(desk.ticket(&early)["overdue"], true);
+        assert_eq!(desk.ticket(&later)["overdue"], false);
+        assert_eq!(desk.events(&early, tick::event::BREACHED), 1);
+        assert_eq!(desk.events(&early, tick::event::WARNING), 0);
+        let mails = desk.app.send_pending_mail(DEMO);
+        assert!(subjects(&mails, "Overdue") >= 1, "{:?}", mails.len());
+        assert_eq!(subjects(&mails, "Overdue"), mails.len());
+        assert!(
+            mails
+                .iter()
+                .all(|m| { m.subject.contains(&format!("[#{early}]")) })
+        );
+
+        // Again at the same moment: nothing is due, nothing written or sent.
+        let again = desk.tick();
+        assert_eq!(again, TickReport::default());
+        assert!(desk.app.send_pending_mail(DEMO).is_empty());
+        assert_eq!(desk.events(&early, tick::event::BREACHED), 1);
+
+        // At 70 the later ticket's warning; at 100 its breach.
+        desk.clock.set_ms(MON_19_OCT_9H + 70 * MINUTE);
+        let report = desk.tick();
+        assert_eq!((report.warnings, report.breaches), (1, 0));
+        let mails = desk.app.send_pending_mail(DEMO);
+        assert_eq!(subjects(&mails, "Due soon"), mails.len());
+        assert!(!mails.is_empty());
+        desk.clock.set_ms(MON_19_OCT_9H + 100 * MINUTE);
+        assert_eq!(desk.tick().breaches, 1);
+        assert_eq!(desk.ticket(&later)["overdue"], true);
+        assert_eq!(desk.tick(), TickReport::default());
+        // The overdue queue lists both, by due time, though neither owes
+        // anything more.
+        let r = desk
+            .app
+            .list_tickets(DEMO, "sort=due&order=asc&overdue=true");
+        let listed: Vec<String> = json(&r)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["number"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(listed, vec![early.clone(), later.clone()]);
+
+        // A response clears the overdue flag with the target it met.
+        let r = desk.app.api(
+            "POST",
+            &format!("{DEMO}/tickets/{early}/responses"),
+            Some(&json!({"body": "Sorry for the wait."})),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(desk.ticket(&early)["overdue"], false);
+    }
+
+    #[test]
+    fn overdue_alerts_off_marks_the_ticket_but_sends_nothing() {
+        let desk = Desk::at(MON_19_OCT_9H);
+        let plan = desk.created(
+            "sla-plans",
+            &json!({"name": "Silent", "first_response_minutes": 60, "overdue_alerts": false}),
+        );
+        desk.department_plan(&plan);
+        let n = desk.open("Quiet");
+        desk.app.send_pending_mail(DEMO);
+        desk.clock.set_ms(MON_19_OCT_9H + 2 * HOUR);
+        assert_eq!(desk.tick().breaches, 1);
+        assert_eq!(desk.ticket(&n)["overdue"], true);
+        assert_eq!(desk.events(&n, tick::event::BREACHED), 1);
+        assert!(desk.app.send_pending_mail(DEMO).is_empty());
+    }
+
+    #[test]
+    fn two_ticks_at_once_alert_once() {
+        let desk = quick_desk();
+        let numbers: Vec<String> = (0..5).map(|i| desk.open(&format!("Race {i}"))).collect();
+        desk.app.send_pending_mail(DEMO);
+        desk.clock.set_ms(MON_19_OCT_9H + 2 * HOUR);
+        let instance = InstanceId::parse(DEMO).unwrap();
+        let ctx = Ctx {
+            store: desk.app.store.as_ref(),
+            blobs: desk.app.blobs.as_ref(),
+            clock: desk.app.clock.as_ref(),
+            instance: &instance,
+        };
+        let (a, b) = desk
+            .app
+            .rt
+            .block_on(async { tokio::join!(tick::tick(&ctx), tick::tick(&ctx)) });
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.breaches + b.breaches, 5, "{a:?} {b:?}");
+        for n in &numbers {
+            assert_eq!(desk.events(n, tick::event::BREACHED), 1, "{n}");
+        }
+        let mails = desk.app.send_pending_mail(DEMO);
+        let mut per_ticket: BTreeMap<String, usize> = BTreeMap::new();
+        for m in &mails {
+            let subject = m.subject.clone();
+            assert!(subject.contains("Overdue"), "{subject}");
+            *per_ticket.entry(subject).or_default() += 1;
+        }
+        assert_eq!(per_ticket.len(), 5);
+        let per_alert: Vec<usize> = per_ticket.values().copied().collect();
+        assert!(
+            per_alert.iter().all(|n| *n == per_alert[0]),
+            "each ticket alerted once to the same agents: {per_ticket:?}"
+        );
+        assert_eq!(desk.tick(), TickReport::default());
+    }
+
+    #[test]
+    fn a_ticks_store_operations_grow_with_the_due_tickets_not_the_open_ones() {
+        let desk = quick_desk();
+        let counting = CountingStore::new(desk.app.store.clone());
+        let cost = |due_now: usize| {
+            let before = counting.counts();
+            let report = tick_on(&desk.app, &counting);
+            let after = counting.counts();
+            assert_eq!(report.breaches, due_now, "{report:?}");
+            (
+                after.query - before.query,
+                after.get - before.get,
+                after.transact - before.transact,
+                after.items_read - before.items_read,
+            )
+        };
+        // 5 due among 5 + 40 open.
+        for i in 0..5 {
+            desk.open(&format!("Due {i}"));
+        }
+        desk.clock.set_ms(MON_19_OCT_9H + 2 * HOUR);
+        for i in 0..40 {
+            desk.open(&format!("Not yet {i}"));
+        }
+        let (queries, gets, transacts, read) = cost(5);
+        assert_eq!(queries, 1, "one page of the due index");
+        assert!(gets <= 2, "the plan (and its schedule) once: {gets}");
+        assert_eq!(transacts, 5, "one write per due ticket");
+        assert_eq!(read, 5, "only the due tickets are read");
+
+        // Ten times as many open tickets, as many due: the same cost.
+        desk.clock.set_ms(MON_19_OCT_9H + 3 * HOUR - 5 * MINUTE);
+        for i in 0..400 {
+            desk.open(&format!("More {i}"));
+        }
+        desk.clock.set_ms(MON_19_OCT_9H + 3 * HOUR + 5 * MINUTE);
+        let (queries, gets, transacts, read) = cost(40);
+        assert_eq!((queries, transacts, read), (1, 40, 40));
+        assert!(gets <= 2);
+    }
 }

@@ -14,6 +14,7 @@
 pub mod tick;
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use crate::domain::schedule::Calendar;
 use crate::domain::sla_clock::SlaClock;
@@ -60,9 +61,8 @@ pub struct Plans {
 impl Plans {
     /// The plan `id`, loaded the first time it is asked for.
     pub async fn get(&mut self, ctx: &Ctx<'_>, id: u32) -> Result<Option<&Counted>, ServiceError> {
-        if !self.loaded.contains_key(&id) {
-            let plan = load_plan(ctx, id).await?;
-            self.loaded.insert(id, plan);
+        if let Entry::Vacant(slot) = self.loaded.entry(id) {
+            slot.insert(load_plan(ctx, id).await?);
         }
         Ok(self.loaded.get(&id).and_then(Option::as_ref))
     }
