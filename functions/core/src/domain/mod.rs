@@ -23,6 +23,7 @@ pub mod ticket;
 
 pub use agent::{Agent, AgentAccess};
 pub use canned::CannedResponse;
+pub use form::{Form, FormError};
 pub use ids::CannedId;
 pub use ids::{
     AgentId, DepartmentId, EntryId, InstanceId, OrgId, PriorityId, RoleId, StatusId, TaskId,
@@ -30,7 +31,6 @@ pub use ids::{
 };
 pub use ids::{FormId, ListId};
 pub use ids::{ScheduleId, SlaPlanId};
-pub use form::{Form, FormError};
 pub use instance::{Instance, Language};
 pub use list::{CustomList, ListError};
 pub use mail_settings::{MailSettings, VerdictPolicy};
