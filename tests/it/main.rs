@@ -11,6 +11,7 @@ mod canned;
 mod durability;
 mod dynamo_flow;
 mod forms;
+mod lambda_api;
 mod mail_api;
 mod mail_policy;
 mod mailboxes;

@@ -3,6 +3,8 @@
 //! that only wires configuration and adapters and hands the module's
 //! handler to `lambda_runtime`:
 //!
+//! - [`api`]: API Gateway's HTTP API in front of the one router
+//!   (`taquilla_web::router`).
 //! - [`inbound_mail`]: an SES receipt rule stored a received message in S3
 //!   and invokes it; the message goes through the inbound pipeline of each
 //!   help desk it was sent to.
@@ -11,6 +13,7 @@
 //! (the `TAQUILLA_*` variables of `taquilla_core::config`, plus the few
 //! only a function needs) and builds the AWS adapters once per cold start.
 
+pub mod api;
 pub mod config;
 pub mod inbound_mail;
 
