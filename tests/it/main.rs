@@ -12,6 +12,7 @@ mod durability;
 mod dynamo_flow;
 mod forms;
 mod lambda_api;
+mod lambda_sla_tick;
 mod mail_api;
 mod mail_policy;
 mod mailboxes;

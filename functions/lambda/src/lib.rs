@@ -8,6 +8,8 @@
 //! - [`inbound_mail`]: an SES receipt rule stored a received message in S3
 //!   and invokes it; the message goes through the inbound pipeline of each
 //!   help desk it was sent to.
+//! - [`sla_tick`]: an EventBridge schedule invokes it every minute; it runs
+//!   the escalation tick in every instance.
 //!
 //! [`config`] reads the functions' configuration from the environment
 //! (the `TAQUILLA_*` variables of `taquilla_core::config`, plus the few
@@ -16,6 +18,7 @@
 pub mod api;
 pub mod config;
 pub mod inbound_mail;
+pub mod sla_tick;
 
 /// Logs as JSON lines (what CloudWatch Logs Insights reads), filtered by
 /// `TAQUILLA_LOG` (e.g. `info,taquilla_mail=debug`), `info` by default.
