@@ -11,6 +11,7 @@ mod canned;
 mod durability;
 mod dynamo_flow;
 mod forms;
+mod infra;
 mod lambda_api;
 mod lambda_sla_tick;
 mod mail_api;

@@ -36,14 +36,16 @@ pub struct Moto {
     _shell: Mutex<Child>,
 }
 
-fn workspace_root() -> PathBuf {
+/// The repository's root.
+pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(PathBuf::from)
         .unwrap_or_default()
 }
 
-fn python_path() -> PathBuf {
+/// The Python with moto (and cfn-lint, which comes with it) the tests run.
+pub fn python_path() -> PathBuf {
     std::env::var_os("TAQUILLA_MOTO_PYTHON")
         .map_or_else(|| workspace_root().join(".venv/bin/python"), PathBuf::from)
 }

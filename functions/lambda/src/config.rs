@@ -13,6 +13,10 @@
 //! | `TAQUILLA_MASTER_KEY` | the deployment's master key, hex (required) |
 //! | `TAQUILLA_INBOUND_BUCKET` | the bucket SES stores received mail in (`inbound-mail`) |
 //! | `TAQUILLA_INBOUND_PREFIX` | the receipt rule's object key prefix, as written there |
+//! | `TAQUILLA_LOG` | the log filter (`info` by default; see `init_logging`) |
+//!
+//! [`DEPLOYED`] lists them: the deployment template (`infra/template.yaml`)
+//! sets exactly these, which `tests/it/infra.rs` checks.
 
 use std::sync::Arc;
 
@@ -33,6 +37,21 @@ pub const INBOUND_BUCKET: &str = "TAQUILLA_INBOUND_BUCKET";
 /// (SES puts the message at prefix + messageId: `inbound/` gives
 /// `inbound/<messageId>`).
 pub const INBOUND_PREFIX: &str = "TAQUILLA_INBOUND_PREFIX";
+
+/// The log filter `init_logging` reads.
+pub const LOG: &str = "TAQUILLA_LOG";
+
+/// Every variable a deployment sets on its functions (the table above).
+pub const DEPLOYED: &[&str] = &[
+    "TAQUILLA_STORE",
+    "TAQUILLA_BLOBS",
+    "TAQUILLA_MAIL",
+    "TAQUILLA_PUBLIC_URL",
+    MASTER_KEY,
+    INBOUND_BUCKET,
+    INBOUND_PREFIX,
+    LOG,
+];
 
 /// The variables only the functions read (not keys of the core settings).
 const FUNCTION_VARS: &[&str] = &[INBOUND_BUCKET, INBOUND_PREFIX];

@@ -23,7 +23,7 @@ pub mod sla_tick;
 /// Logs as JSON lines (what CloudWatch Logs Insights reads), filtered by
 /// `TAQUILLA_LOG` (e.g. `info,taquilla_mail=debug`), `info` by default.
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TAQUILLA_LOG")
+    let filter = tracing_subscriber::EnvFilter::try_from_env(config::LOG)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // A second initialisation (tests) keeps the first.
     let _ = tracing_subscriber::fmt()

@@ -1,0 +1,232 @@
+//! `infra/template.yaml`, the deployment template, against the code:
+//! cfn-lint finds nothing in it; its functions are exactly the binaries of
+//! `functions/lambda/src/bin`; its table is the code's table
+//! (`infra/dynamodb-table.json`, itself checked against
+//! `store::schema::TABLE`) with every attribute and index of `TABLE`; the
+//! environment variables it sets are exactly the ones the functions read
+//! (`taquilla_lambda::config::DEPLOYED`), each accepted by the functions'
+//! configuration, and every function gets what it needs to start.
+//!
+//! The template is read with cfn-lint's own decoder (which understands
+//! `!Ref` and the other short forms), from the Python the emulator runs on.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+use taquilla_core::store::schema::TABLE;
+use taquilla_lambda::config::{self, DEPLOYED, INBOUND_BUCKET};
+use taquilla_tests::moto;
+
+fn template_path() -> PathBuf {
+    moto::workspace_root().join("infra/template.yaml")
+}
+
+fn python(script: &str, arg: &str) -> std::process::Output {
+    let python = moto::python_path();
+    assert!(
+        python.exists(),
+        "cfn-lint is not installed ({} is missing): run `make deps`",
+        python.display()
+    );
+    Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(arg)
+        .output()
+        .expect("run Python")
+}
+
+/// The template as JSON, short forms spelt out (`{"Ref": ..}`).
+fn template() -> Value {
+    let out = python(
+        "import json, sys, cfnlint.decode as d\n\
+         t, errors = d.decode(sys.argv[1])\n\
+         if errors: sys.exit('\\n'.join(str(e) for e in errors))\n\
+         print(json.dumps(t))",
+        &template_path().to_string_lossy(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The resources of type `kind`, by logical id.
+fn resources<'a>(t: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .map(|(id, r)| (id.as_str(), r))
+        .collect()
+}
+
+/// The names of the variables in an `Environment.Variables` object.
+fn names(vars: &Value) -> BTreeSet<String> {
+    vars.as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn cfn_lint_finds_nothing_in_the_template() {
+    let out = python(
+        "import sys\n\
+         from cfnlint.runner import main\n\
+         sys.argv = ['cfn-lint', sys.argv[1]]\n\
+         sys.exit(main())",
+        &template_path().to_string_lossy(),
+    );
+    assert!(
+        out.status.success(),
+        "cfn-lint:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_templates_functions_are_the_lambda_binaries() {
+    let t = template();
+    let in_template: BTreeSet<String> = resources(&t, "AWS::Serverless::Function")
+        .into_iter()
+        .map(|(id, f)| {
+            assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{id}");
+            f["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id} names no binary"))
+                .to_owned()
+        })
+        .collect();
+    let bins = moto::workspace_root().join("functions/lambda/src/bin");
+    let binaries: BTreeSet<String> = std::fs::read_dir(&bins)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(!binaries.is_empty());
+    assert_eq!(in_template, binaries);
+
+    // cfn-lint accepts any runtime name: ours is the OS-only runtime
+    // running the `bootstrap` executable cargo-lambda builds.
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Handler"], "bootstrap");
+    for (id, f) in resources(&t, "AWS::Serverless::Function") {
+        assert!(f["Properties"].get("Runtime").is_none(), "{id}");
+        assert!(f["Properties"].get("Handler").is_none(), "{id}");
+    }
+    assert_eq!(
+        t["Parameters"]["Architecture"]["AllowedValues"],
+        serde_json::json!(["arm64", "x86_64"])
+    );
+}
+
+#[test]
+fn the_templates_table_is_the_codes_table() {
+    let t = template();
+    let tables = resources(&t, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 1, "one table");
+    let (_, table) = tables[0];
+    assert_eq!(table["DeletionPolicy"], "Retain");
+    let props = table["Properties"].as_object().unwrap();
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(moto::workspace_root().join("infra/dynamodb-table.json")).unwrap(),
+    )
+    .unwrap();
+    // Everything of the code's definition, as it is; beside it only what
+    // the code does not decide.
+    for (key, value) in committed.as_object().unwrap() {
+        assert_eq!(props.get(key), Some(value), "Table.Properties.{key}");
+    }
+    for key in props.keys() {
+        assert!(
+            committed.get(key).is_some() || ["SSESpecification", "Tags"].contains(&key.as_str()),
+            "Table.Properties.{key} is not in the code's definition"
+        );
+    }
+    assert_eq!(
+        props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    assert_eq!(props["DeletionProtectionEnabled"], true);
+
+    // And the other way round, from TABLE itself.
+    let attributes: BTreeSet<&str> = props["AttributeDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["AttributeName"].as_str().unwrap())
+        .collect();
+    let mut expected: BTreeSet<&str> = [TABLE.pk, TABLE.sk].into();
+    for index in TABLE.indexes {
+        expected.extend([index.pk, index.sk]);
+    }
+    assert_eq!(attributes, expected);
+    let indexes: BTreeSet<(&str, &str, &str)> = props["GlobalSecondaryIndexes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let key = |kind: &str| {
+                i["KeySchema"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|k| k["KeyType"] == kind)
+                    .map(|k| k["AttributeName"].as_str().unwrap())
+                    .unwrap()
+            };
+            (i["IndexName"].as_str().unwrap(), key("HASH"), key("RANGE"))
+        })
+        .collect();
+    let expected: BTreeSet<(&str, &str, &str)> =
+        TABLE.indexes.iter().map(|i| (i.name, i.pk, i.sk)).collect();
+    assert_eq!(indexes, expected);
+    assert_eq!(props["TimeToLiveSpecification"]["AttributeName"], TABLE.ttl);
+}
+
+#[test]
+fn the_templates_variables_are_the_ones_the_functions_read() {
+    let t = template();
+    let global = names(&t["Globals"]["Function"]["Environment"]["Variables"]);
+    let mut all = global.clone();
+    for (id, function) in resources(&t, "AWS::Serverless::Function") {
+        let own = names(&function["Properties"]["Environment"]["Variables"]);
+        let vars: BTreeSet<String> = global.union(&own).cloned().collect();
+        // The function's configuration starts with these (placeholder
+        // values of the right form) and knows every one of them.
+        let mut env: Vec<(String, String)> = vars
+            .iter()
+            .map(|name| {
+                let value = match name.as_str() {
+                    "TAQUILLA_STORE" => "dynamodb://table",
+                    "TAQUILLA_BLOBS" => "s3://bucket/attachments",
+                    "TAQUILLA_MAIL" => "ses://eu-west-1",
+                    "TAQUILLA_PUBLIC_URL" => "https://help.example.edu",
+                    config::MASTER_KEY => &"ab".repeat(32),
+                    _ => "x",
+                };
+                (name.clone(), value.to_owned())
+            })
+            .collect();
+        env.sort();
+        let config = config::from_env(env).unwrap_or_else(|e| panic!("{id} would not start: {e}"));
+        assert!(config.unknown.is_empty(), "{id}: {:?}", config.unknown);
+        if function["Metadata"]["BuildProperties"]["Binary"] == "inbound-mail" {
+            assert!(own.contains(INBOUND_BUCKET), "{id} needs {INBOUND_BUCKET}");
+        }
+        all.extend(own);
+    }
+    let deployed: BTreeSet<String> = DEPLOYED.iter().map(|s| (*s).to_owned()).collect();
+    assert_eq!(
+        all, deployed,
+        "the template's variables and config::DEPLOYED"
+    );
+}
