@@ -75,23 +75,39 @@ pub(crate) fn page(
     st.compare(&partition, "=", &query.pk);
     let now_p = st.bind(now);
     st.clauses.push(alive(&now_p));
+    // When resuming, the cursor is a bound on the side the query travels
+    // towards, tighter than the condition's own bound on that side (the
+    // cursor's row met the condition). Leaving that bound out matters:
+    // given two lower bounds, SQLite seeks from one and filters by the
+    // other, and seeking from the condition's would read every earlier
+    // page again on each page (quadratic paging through a long range).
+    let resuming = after.is_some();
+    let lower = !(resuming && query.order == Order::Ascending);
+    let upper = !(resuming && query.order == Order::Descending);
     match &query.sk {
         None => {}
         Some(SkCondition::Eq(v)) => st.compare(&sort, "=", v),
         Some(SkCondition::BeginsWith(prefix)) => {
-            st.compare(&sort, ">=", prefix);
-            if let Some(end) = successor(prefix) {
+            if lower {
+                st.compare(&sort, ">=", prefix);
+            }
+            if let Some(end) = successor(prefix).filter(|_| upper) {
                 st.compare(&sort, "<", &end);
             }
         }
         Some(SkCondition::Between(low, high)) => {
-            st.compare(&sort, ">=", low);
-            st.compare(&sort, "<=", high);
+            if lower {
+                st.compare(&sort, ">=", low);
+            }
+            if upper {
+                st.compare(&sort, "<=", high);
+            }
         }
-        Some(SkCondition::Lt(v)) => st.compare(&sort, "<", v),
-        Some(SkCondition::Le(v)) => st.compare(&sort, "<=", v),
-        Some(SkCondition::Gt(v)) => st.compare(&sort, ">", v),
-        Some(SkCondition::Ge(v)) => st.compare(&sort, ">=", v),
+        Some(SkCondition::Lt(v)) if upper => st.compare(&sort, "<", v),
+        Some(SkCondition::Le(v)) if upper => st.compare(&sort, "<=", v),
+        Some(SkCondition::Gt(v)) if lower => st.compare(&sort, ">", v),
+        Some(SkCondition::Ge(v)) if lower => st.compare(&sort, ">=", v),
+        Some(_) => {}
     }
     let (cmp, dir) = match query.order {
         Order::Ascending => (">", "ASC"),
