@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use crate::domain::{State, Status, StatusId};
 use crate::keys;
 use crate::services::{Ctx, ServiceError};
-use crate::store::{Query, codec};
+use crate::store::{Item, Query, codec};
 
 /// The configuration object of `kind` numbered `id`, if it exists.
 pub(crate) async fn object<T: DeserializeOwned>(
@@ -26,12 +26,24 @@ pub(crate) async fn existing<T: DeserializeOwned>(
     id: u32,
     field: &str,
 ) -> Result<T, ServiceError> {
-    object(ctx, kind, id)
-        .await?
-        .ok_or_else(|| ServiceError::Invalid {
+    let item = ctx.store.get(&keys::object(ctx.instance, kind, id)).await?;
+    decode_existing(item, field, id)
+}
+
+/// The configuration object numbered `id` as read (by a get or a batch
+/// get), decoded; a missing one is `Invalid` naming `field`.
+pub(crate) fn decode_existing<T: DeserializeOwned>(
+    item: Option<Item>,
+    field: &str,
+    id: u32,
+) -> Result<T, ServiceError> {
+    match item {
+        Some(item) => Ok(codec::decode(&item)?),
+        None => Err(ServiceError::Invalid {
             field: field.to_owned(),
             message: format!("there is no {field} {id}"),
-        })
+        }),
+    }
 }
 
 /// Configuration objects read per page: an instance has a few of each

@@ -66,7 +66,7 @@ pub struct OpenTicket {
     pub ip: Option<String>,
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
+pub(super) fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
     ServiceError::Invalid {
         field: field.to_owned(),
         message: message.into(),

@@ -10,7 +10,7 @@
 use serde::de::DeserializeOwned;
 
 use super::config;
-use super::open::{DEFAULT_PRIORITY, OpenTicket};
+use super::open::{DEFAULT_PRIORITY, OpenTicket, invalid};
 use crate::domain::number::NumberFormat;
 use crate::domain::{Department, DepartmentId, HelpTopic, Instance, Priority, PriorityId, TopicId};
 use crate::keys;
@@ -23,13 +23,6 @@ pub(crate) struct Route {
     pub(crate) department: Department,
     pub(crate) priority: Priority,
     pub(crate) format: NumberFormat,
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid {
-        field: field.to_owned(),
-        message: message.into(),
-    }
 }
 
 /// Keys to read at once, and where each answer will be.
@@ -53,21 +46,15 @@ impl Batch {
     }
 }
 
-/// The object read at `at` (if it was asked for), decoded; a missing one is
-/// `Invalid` naming `field`.
+/// The object read at `at`, if it was asked for (see [`config::decode_existing`]).
 fn existing<T: DeserializeOwned>(
     found: &mut [Option<Item>],
     at: Option<usize>,
     field: &str,
     id: u32,
 ) -> Result<Option<T>, ServiceError> {
-    let Some(at) = at else {
-        return Ok(None);
-    };
-    match found.get_mut(at).and_then(Option::take) {
-        Some(item) => Ok(Some(codec::decode(&item)?)),
-        None => Err(invalid(field, format!("there is no {field} {id}"))),
-    }
+    at.map(|at| config::decode_existing(found.get_mut(at).and_then(Option::take), field, id))
+        .transpose()
 }
 
 /// Reads and checks where `input` goes.
