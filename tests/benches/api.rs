@@ -25,6 +25,13 @@
 //! If a JSON route is not served (404), that case is measured through the
 //! service function instead, and the output says so. Results go in
 //! `docs/performance.md`.
+//!
+//! `TAQUILLA_BENCH_CASES` runs only some cases: a comma-separated list of
+//! `create`, `respond`, `queue` and `email` (the `/healthz` baseline always
+//! runs), e.g. `TAQUILLA_BENCH_CASES=email cargo bench -p taquilla-tests
+//! --bench api`. Each case also prints the process's CPU time per request
+//! (user and system, from `/proc/self/stat`, the clients included), which
+//! other work on the machine does not inflate as it does the rates.
 
 #![allow(
     clippy::unwrap_used,
@@ -242,11 +249,13 @@ async fn load(bench: &Arc<Bench>) -> Vec<String> {
 
 // ---------------------------------------------------------------- measuring
 
-/// What a case measured: requests completed and their latencies.
+/// What a case measured: requests completed, their latencies and the
+/// process's CPU time over the window.
 struct Measured {
     name: String,
     secs: f64,
     latencies_us: Vec<u64>,
+    cpu_secs: f64,
 }
 
 impl Measured {
@@ -261,6 +270,28 @@ impl Measured {
         }
         let rank = ((p / 100.0) * n as f64).ceil() as usize;
         self.latencies_us[rank.clamp(1, n) - 1] as f64 / 1000.0
+    }
+
+    /// The process's CPU time per measured request, in microseconds.
+    fn cpu_us_per_request(&self) -> f64 {
+        self.cpu_secs * 1e6 / self.latencies_us.len().max(1) as f64
+    }
+}
+
+/// CPU time (user and system) this process has used, in seconds: fields 14
+/// and 15 of `/proc/self/stat`, in the `/proc` ABI's fixed 100 ticks a second.
+fn process_cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // The command name (field 2) may hold spaces: count after its ')'.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    // Field 3 (state) is the first after the name: utime is field 14, stime 15.
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => (user + system) as f64 / 100.0,
+        _ => f64::NAN,
     }
 }
 
@@ -305,10 +336,13 @@ async fn measure<C: Case>(name: &str, case: Arc<C>, run: Duration) -> Measured {
             })
         })
         .collect();
+    tokio::time::sleep_until(measure_from.into()).await;
+    let cpu_from = process_cpu_secs();
     let mut latencies_us = Vec::new();
     for task in tasks {
         latencies_us.extend(task.await.expect("a client task"));
     }
+    let cpu_secs = process_cpu_secs() - cpu_from;
     // Requests started within the window, per second of the window.
     let secs = run.as_secs_f64();
     latencies_us.sort_unstable();
@@ -316,6 +350,7 @@ async fn measure<C: Case>(name: &str, case: Arc<C>, run: Duration) -> Measured {
         name: name.to_owned(),
         secs,
         latencies_us,
+        cpu_secs,
     }
 }
 
@@ -527,11 +562,12 @@ async fn served(request: reqwest::RequestBuilder) -> bool {
 
 fn report(m: &Measured, baseline: &Measured, durability: &str) {
     println!(
-        "| {} | {:.0} | {:.2} | {:.2} | {:.2} / {:.2} / {:.2} | {durability} |",
+        "| {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} / {:.2} / {:.2} | {durability} |",
         m.name,
         m.rate(),
         m.percentile_ms(50.0),
         m.percentile_ms(99.0),
+        m.cpu_us_per_request(),
         baseline.rate() / m.rate(),
         m.percentile_ms(50.0) / baseline.percentile_ms(50.0),
         m.percentile_ms(99.0) / baseline.percentile_ms(99.0),
@@ -546,6 +582,10 @@ fn load_average() -> String {
 }
 
 fn main() {
+    let cases = Cases::from_env().unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(2)
+    });
     let started = Instant::now();
     println!("load average at start: {}", load_average());
     let server_rt = tokio::runtime::Builder::new_multi_thread()
@@ -594,103 +634,158 @@ fn main() {
             HEALTH_RUN,
         )
         .await;
-        let create = measure(
-            "POST /demo/api/tickets.json",
-            Arc::new(Create {
-                url: format!("{}/{DEMO}/api/tickets.json", bench.url),
-                api_key: bench.api_key.clone(),
-            }),
-            CREATE_RUN,
-        )
-        .await;
-        let respond = if respond_over_http {
-            measure(
-                "POST /api/v1/demo/tickets/{number}/responses",
-                Arc::new(Respond {
-                    base: base.clone(),
-                    token: bench.token.clone(),
-                    numbers: Arc::clone(&numbers),
-                }),
-                RESPOND_RUN,
+        let create = if cases.create {
+            Some(
+                measure(
+                    "POST /demo/api/tickets.json",
+                    Arc::new(Create {
+                        url: format!("{}/{DEMO}/api/tickets.json", bench.url),
+                        api_key: bench.api_key.clone(),
+                    }),
+                    CREATE_RUN,
+                )
+                .await,
             )
-            .await
+        } else {
+            None
+        };
+        let respond = if !cases.respond {
+            None
+        } else if respond_over_http {
+            Some(
+                measure(
+                    "POST /api/v1/demo/tickets/{number}/responses",
+                    Arc::new(Respond {
+                        base: base.clone(),
+                        token: bench.token.clone(),
+                        numbers: Arc::clone(&numbers),
+                    }),
+                    RESPOND_RUN,
+                )
+                .await,
+            )
         } else {
             println!("  (no response route served: measuring tickets::respond directly)");
-            measure(
-                "tickets::respond (service, no HTTP)",
-                Arc::new(RespondDirect {
-                    bench: Arc::clone(&bench),
-                    numbers: Arc::clone(&numbers),
-                }),
-                RESPOND_RUN,
+            Some(
+                measure(
+                    "tickets::respond (service, no HTTP)",
+                    Arc::new(RespondDirect {
+                        bench: Arc::clone(&bench),
+                        numbers: Arc::clone(&numbers),
+                    }),
+                    RESPOND_RUN,
+                )
+                .await,
             )
-            .await
         };
-        let queue = if queue_over_http {
-            measure(
-                "GET /api/v1/demo/tickets?limit=50",
-                Arc::new(Queue {
-                    url: format!("{base}/tickets?limit=50"),
-                    token: bench.token.clone(),
-                }),
-                QUEUE_RUN,
+        let queue = if !cases.queue {
+            None
+        } else if queue_over_http {
+            Some(
+                measure(
+                    "GET /api/v1/demo/tickets?limit=50",
+                    Arc::new(Queue {
+                        url: format!("{base}/tickets?limit=50"),
+                        token: bench.token.clone(),
+                    }),
+                    QUEUE_RUN,
+                )
+                .await,
             )
-            .await
         } else {
             println!("  (no queue route served: measuring tickets::queue directly)");
-            measure(
-                "tickets::queue first page (service, no HTTP)",
-                Arc::new(QueueDirect {
-                    bench: Arc::clone(&bench),
-                }),
-                QUEUE_RUN,
+            Some(
+                measure(
+                    "tickets::queue first page (service, no HTTP)",
+                    Arc::new(QueueDirect {
+                        bench: Arc::clone(&bench),
+                    }),
+                    QUEUE_RUN,
+                )
+                .await,
             )
-            .await
         };
-        let email = measure(
-            "POST /demo/api/tickets.email (corpus mix)",
-            Arc::new(Email {
-                url: format!("{}/{DEMO}/api/tickets.email", bench.url),
-                api_key: bench.api_key.clone(),
-                mails: Arc::new(mail_corpus()),
-            }),
-            EMAIL_RUN,
-        )
-        .await;
-        [health, create, respond, queue, email]
+        let email = if cases.email {
+            Some(
+                measure(
+                    "POST /demo/api/tickets.email (corpus mix)",
+                    Arc::new(Email {
+                        url: format!("{}/{DEMO}/api/tickets.email", bench.url),
+                        api_key: bench.api_key.clone(),
+                        mails: Arc::new(mail_corpus()),
+                    }),
+                    EMAIL_RUN,
+                )
+                .await,
+            )
+        } else {
+            None
+        };
+        (health, create, respond, queue, email)
     });
-    let [health, create, respond, queue, email] = &results;
-    let visible = LOADED + create.latencies_us.len();
+    let (health, create, respond, queue, email) = &results;
+    let created = create.as_ref().map_or(0, |c| c.latencies_us.len());
+    let visible = LOADED + created;
+    let durable = "fsync per commit (synchronous=FULL), group commit";
     println!();
     println!(
-        "| case ({CLIENTS} clients) | req/s | p50 ms | p99 ms | vs /healthz: time per req / p50 / p99 | durability |"
+        "| case ({CLIENTS} clients) | req/s | p50 ms | p99 ms | CPU µs/req | vs /healthz: time per req / p50 / p99 | durability |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | --- |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
     report(health, health, "none (no store)");
-    report(
-        create,
-        health,
-        "fsync per commit (synchronous=FULL), group commit",
-    );
-    report(
-        respond,
-        health,
-        "fsync per commit (synchronous=FULL), group commit",
-    );
-    report(queue, health, &format!("read; {visible}+ tickets visible"));
-    report(
-        email,
-        health,
-        "fsync per commit (synchronous=FULL), group commit",
-    );
+    for (measured, durability) in [
+        (create, durable.to_owned()),
+        (respond, durable.to_owned()),
+        (queue, format!("read; {visible}+ tickets visible")),
+        (email, format!("{durable}; attachments fsynced")),
+    ] {
+        if let Some(m) = measured {
+            report(m, health, &durability);
+        }
+    }
     println!("load average at end: {}", load_average());
+    let count = |m: &Option<Measured>| m.as_ref().map_or(0, |m| m.latencies_us.len());
     println!(
         "whole bench: {:.0} s (measured request counts: {} / {} / {} / {} / {})",
         started.elapsed().as_secs_f64(),
         health.latencies_us.len(),
-        create.latencies_us.len(),
-        respond.latencies_us.len(),
-        queue.latencies_us.len(),
-        email.latencies_us.len()
+        created,
+        count(respond),
+        count(queue),
+        count(email)
     );
+}
+
+/// The cases `TAQUILLA_BENCH_CASES` asks for (all when it is unset or empty).
+struct Cases {
+    create: bool,
+    respond: bool,
+    queue: bool,
+    email: bool,
+}
+
+impl Cases {
+    const NAMES: [&str; 4] = ["create", "respond", "queue", "email"];
+
+    fn from_env() -> Result<Self, String> {
+        let wanted = std::env::var("TAQUILLA_BENCH_CASES").unwrap_or_default();
+        let names: Vec<&str> = wanted
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .collect();
+        if let Some(unknown) = names.iter().find(|n| !Self::NAMES.contains(n)) {
+            return Err(format!(
+                "TAQUILLA_BENCH_CASES: unknown case {unknown:?} (known: {})",
+                Self::NAMES.join(", ")
+            ));
+        }
+        let on = |name: &str| names.is_empty() || names.contains(&name);
+        Ok(Self {
+            create: on("create"),
+            respond: on("respond"),
+            queue: on("queue"),
+            email: on("email"),
+        })
+    }
 }
