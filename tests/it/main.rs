@@ -29,3 +29,4 @@ mod tasks;
 mod templates_api;
 mod ticket_actions;
 mod tickets;
+mod time_rules;

@@ -87,6 +87,7 @@ pub fn apply_all(ticket: &mut Ticket, changes: Vec<Change>, by: &Author, now: i6
 /// Applies one change; the event recording it, or `None` if it changed
 /// nothing. Bumps `updated_at` to `now` when it changes something.
 pub fn apply(ticket: &mut Ticket, change: Change, by: &Author, now: i64) -> Option<Entry> {
+    let was_assigned = ticket.assignee.is_some() || ticket.team.is_some();
     let (name, data) = match change {
         Change::AssignAgent(agent) => assign_agent(ticket, agent)?,
         Change::AssignTeam(team) => assign_team(ticket, team)?,
@@ -116,6 +117,12 @@ pub fn apply(ticket: &mut Ticket, change: Change, by: &Author, now: i64) -> Opti
         } => unlink(ticket, &other, other_number)?,
         Change::Delete(status) => delete(ticket, &status, now)?,
     };
+    // The `unassigned` time condition counts from when assignment ended.
+    if ticket.assignee.is_some() || ticket.team.is_some() {
+        ticket.unassigned_since = None;
+    } else if was_assigned {
+        ticket.unassigned_since = Some(now);
+    }
     ticket.updated_at = now;
     Some(event_entry(name, data, by, now))
 }
@@ -384,6 +391,9 @@ mod tests {
             reopened_at: None,
             merged_into: None,
             sla_clock: Default::default(),
+            unassigned_since: None,
+            rule_timer: Default::default(),
+            opening_mail: None,
             links: Vec::new(),
             version: 1,
         }
@@ -438,10 +448,14 @@ mod tests {
         );
         assert_eq!(events.len(), 2);
         assert_eq!((t.assignee, t.team), (Some(AgentId(2)), Some(TeamId(4))));
+        assert_eq!(t.unassigned_since, None);
         let e = apply(&mut t, Change::Release, &BY, 11).unwrap();
         assert_eq!((t.assignee, t.team), (None, None));
         assert_eq!(e.data["agent"], "2");
         assert_eq!(e.data["team"], "4");
+        assert_eq!(t.unassigned_since, Some(11), "unassigned since the release");
+        apply(&mut t, Change::AssignTeam(TeamId(4)), &BY, 12).unwrap();
+        assert_eq!(t.unassigned_since, None);
     }
 
     #[test]

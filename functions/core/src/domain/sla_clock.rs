@@ -445,15 +445,18 @@ impl Owed {
 }
 
 /// The key of the due index for `ticket`: the earliest moment any
-/// time-driven work is owed on it (its SLA clock's; time rules add theirs
-/// here as `min(sla, rules)`), or `None` when nothing is, or the ticket is
-/// not open.
+/// time-driven work is owed on it (its SLA clock's warnings and breaches,
+/// its time rules' next moment: `min(sla, rules)`), or `None` when nothing
+/// is, or the ticket is not open.
 #[must_use]
 pub fn next_fire(ticket: &Ticket) -> Option<i64> {
     if ticket.state != State::Open {
         return None;
     }
-    ticket.sla_clock.next_fire_ms
+    match (ticket.sla_clock.next_fire_ms, ticket.rule_timer.next_ms) {
+        (Some(sla), Some(rules)) => Some(sla.min(rules)),
+        (sla, rules) => sla.or(rules),
+    }
 }
 
 #[cfg(test)]

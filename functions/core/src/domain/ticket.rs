@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::rules::{OpeningMail, RuleTimer};
 use super::sla_clock::SlaClock;
 use super::{AgentId, DepartmentId, PriorityId, StatusId, TeamId, TicketId, TopicId, UserId};
 
@@ -127,6 +128,17 @@ pub struct Ticket {
     /// The SLA clock: targets, pauses, what the tick handled.
     #[serde(default, skip_serializing_if = "SlaClock::is_empty")]
     pub sla_clock: SlaClock,
+    /// Since when the ticket has had no agent and no team, when its
+    /// assignment was cleared (`None` while assigned, or unassigned since
+    /// it was opened): what the `unassigned` time condition counts from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unassigned_since: Option<i64>,
+    /// The time rules: when one could next fire, which fired.
+    #[serde(default, skip_serializing_if = "RuleTimer::is_empty")]
+    pub rule_timer: RuleTimer,
+    /// What rules may still look at of the mail that opened the ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening_mail: Option<OpeningMail>,
     /// Optimistic concurrency: every update requires the version it read.
     pub version: i64,
 }

@@ -27,7 +27,8 @@ pub enum Clock {
     WaitingOnUser,
     /// Open and the user's last message has no answer: time since it.
     Unanswered,
-    /// Open with no agent and no team: time since the ticket was opened.
+    /// Open with no agent and no team: time since it became so (its
+    /// opening, or the moment its assignment was cleared).
     Unassigned,
     /// Open: time since the last change.
     Idle,

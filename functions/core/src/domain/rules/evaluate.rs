@@ -80,6 +80,9 @@ pub struct TicketView<'a> {
     pub priority: PriorityId,
     pub assignee: Option<AgentId>,
     pub team: Option<TeamId>,
+    /// Since when the ticket has had no agent and no team (`None`: since
+    /// it was opened, when unassigned).
+    pub unassigned_since: Option<i64>,
     pub fields: &'a BTreeMap<String, String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -114,6 +117,7 @@ impl<'a> TicketView<'a> {
             priority: ticket.priority,
             assignee: ticket.assignee,
             team: ticket.team,
+            unassigned_since: ticket.unassigned_since,
             fields: &ticket.fields,
             created_at: ticket.created_at,
             updated_at: ticket.updated_at,
@@ -124,6 +128,18 @@ impl<'a> TicketView<'a> {
             now,
             calendar: None,
         }
+    }
+
+    /// The view with the mail that opened `ticket`, as far as it was kept
+    /// (what replay and time rules see of headers and the receiving
+    /// address).
+    #[must_use]
+    pub fn with_opening_mail(mut self, ticket: &'a Ticket) -> Self {
+        if let Some(mail) = &ticket.opening_mail {
+            self.headers = &mail.headers;
+            self.recipient = mail.recipient.as_deref();
+        }
+        self
     }
 }
 
@@ -332,13 +348,28 @@ fn start(clock: Clock, view: &TicketView<'_>) -> Option<i64> {
         Clock::Unanswered => {
             (open && !view.answered).then(|| view.last_message_at.unwrap_or(view.created_at))
         }
-        Clock::Unassigned => {
-            (open && view.assignee.is_none() && view.team.is_none()).then_some(view.created_at)
-        }
+        Clock::Unassigned => (open && view.assignee.is_none() && view.team.is_none())
+            .then(|| view.unassigned_since.unwrap_or(view.created_at)),
         Clock::Idle => open.then_some(view.updated_at),
         Clock::Age => Some(view.created_at),
         Clock::DueIn => open.then_some(view.due_at)?,
     }
+}
+
+/// The moments the rule's time conditions count from on `view`, in their
+/// order: the stretch a time rule fires once for (see
+/// [`super::timer`]).
+#[must_use]
+pub fn stretch(compiled: &CompiledRule, view: &TicketView<'_>) -> Vec<Option<i64>> {
+    compiled
+        .rule
+        .conditions
+        .iter()
+        .filter_map(|c| match c.field {
+            Field::Time(clock) => Some(start(clock, view)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// What a time field measures now, if it applies to the ticket.
@@ -418,10 +449,12 @@ fn becomes_true(
             Some(high)
         }
         (Clock::DueIn, _) | (_, Op::LessThan) => None,
+        // The first instant the duration exceeds `limit`: one millisecond
+        // of (business) time more.
         (_, _) => Some(
             match calendar {
-                Some(c) => c.add_business(at, limit) + 1,
-                None => at.saturating_add(limit) + 1,
+                Some(c) => c.add_business(at, limit.saturating_add(1)),
+                None => at.saturating_add(limit).saturating_add(1),
             }
             .max(view.now),
         ),

@@ -10,14 +10,19 @@
 pub mod action;
 pub mod condition;
 pub mod evaluate;
+pub mod opening_mail;
 pub mod rule;
+pub mod timer;
 
 pub use action::Action;
 pub use condition::{Clock, Condition, Field, Op};
 pub use evaluate::{
     CompiledRule, Fired, Happening, Outcome, TicketView, evaluate, matches, next_moment, prepare,
+    stretch,
 };
+pub use opening_mail::OpeningMail;
 pub use rule::{Matching, Moment, Rule, RuleError, RuleId, UpdateEvent};
+pub use timer::{RuleTimer, TimeFired};
 
 #[cfg(test)]
 mod tests;

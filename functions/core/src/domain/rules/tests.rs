@@ -283,3 +283,70 @@ fn bad_rules_are_refused_with_their_codes() {
         .is_err()
     );
 }
+
+#[test]
+fn a_time_rule_fires_once_per_stretch_and_its_stop_holds() {
+    let rules = compiled(vec![
+        json!({"name": "waiting", "moment": {"on": "time"}, "stop": true,
+               "conditions": [{"field": "waiting_on_user", "op": "greater_than", "value": "2d"}],
+               "actions": [{"do": "close"}]}),
+        json!({"name": "old", "moment": {"on": "time"},
+               "conditions": [{"field": "age", "op": "greater_than", "value": "1d"}],
+               "actions": [{"do": "add_note", "body": "old"}]}),
+    ]);
+    let mut t = ticket();
+    t.answered = true;
+    t.last_response_at = Some(T0 + HOUR);
+    let mut timer = RuleTimer::default();
+    let view = TicketView::of(&t, "a@b.example", "A", "", T0 + 2 * HOUR);
+    timer.schedule(&rules, &view);
+    assert_eq!(timer.next_ms, Some(T0 + DAY + 1), "the age rule first");
+
+    // Three days on both hold; the first stops the chain.
+    let view = TicketView::of(&t, "a@b.example", "A", "", T0 + 3 * DAY + HOUR);
+    let due: Vec<RuleId> = timer.due(&rules, &view).iter().map(|c| c.rule.id).collect();
+    assert_eq!(due, [RuleId(1)]);
+    timer.record(&rules[0], &view);
+    assert!(timer.due(&rules, &view).is_empty(), "once per stretch");
+    timer.schedule(&rules, &view);
+    assert_eq!(timer.next_ms, None, "the stop still holds");
+
+    // A new response starts a new stretch.
+    t.last_response_at = Some(T0 + 4 * DAY);
+    let view = TicketView::of(&t, "a@b.example", "A", "", T0 + 4 * DAY);
+    assert_eq!(
+        timer
+            .due(&rules, &view)
+            .iter()
+            .map(|c| c.rule.id)
+            .collect::<Vec<_>>(),
+        [RuleId(2)]
+    );
+    timer.schedule(&rules, &view);
+    assert_eq!(timer.next_ms, Some(T0 + 4 * DAY), "the age rule is due now");
+    timer.record(&rules[1], &view);
+    timer.schedule(&rules, &view);
+    assert_eq!(timer.next_ms, Some(T0 + 6 * DAY + 1));
+
+    // A rule no longer there is forgotten.
+    timer.schedule(&rules[1..], &view);
+    assert_eq!(timer.fired.len(), 1);
+}
+
+#[test]
+fn unassigned_counts_from_when_the_assignment_ended() {
+    let rules = compiled(vec![json!({
+        "name": "unassigned", "moment": {"on": "time"},
+        "conditions": [{"field": "unassigned", "op": "greater_than", "value": "2h"}],
+        "actions": [{"do": "assign_team", "team": 2}]
+    })]);
+    let mut t = ticket();
+    let view = TicketView::of(&t, "a@b.example", "A", "", T0);
+    assert_eq!(next_moment(&rules[0], &view), Some(T0 + 2 * HOUR + 1));
+    t.unassigned_since = Some(T0 + 5 * HOUR);
+    let view = TicketView::of(&t, "a@b.example", "A", "", T0 + 5 * HOUR);
+    assert_eq!(next_moment(&rules[0], &view), Some(T0 + 7 * HOUR + 1));
+    t.assignee = Some(crate::domain::AgentId(1));
+    let view = TicketView::of(&t, "a@b.example", "A", "", T0 + 5 * HOUR);
+    assert_eq!(next_moment(&rules[0], &view), None);
+}

@@ -31,6 +31,7 @@ use crate::services::outbox::{self, Permits};
 use crate::services::tickets::open::OpenTicket;
 use crate::services::tickets::{config, store};
 use crate::services::{Actor, Ctx, ServiceError, organisations, users};
+use crate::store::WriteOp;
 
 fn by() -> Author {
     Author::System(AUTHOR.to_owned())
@@ -102,6 +103,9 @@ pub(crate) struct Draft<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Creation {
     outcome: Outcome,
+    /// The instance's enabled rules, read once for the whole opening (the
+    /// time rules' first moment is computed from them).
+    rules: Vec<CompiledRule>,
 }
 
 /// What [`Creation::apply`] leaves for the opening to write.
@@ -112,6 +116,8 @@ pub(crate) struct Applied {
     pub department: Option<Department>,
     /// The rules' events and notes, for the ticket's thread.
     pub entries: Vec<Entry>,
+    /// The instance's enabled rules (see [`Creation`]).
+    pub rules: Vec<CompiledRule>,
 }
 
 impl Creation {
@@ -167,6 +173,7 @@ impl Creation {
             priority: draft.priority,
             assignee: None,
             team: None,
+            unassigned_since: None,
             fields: draft.fields,
             created_at: now,
             updated_at: now,
@@ -189,7 +196,7 @@ impl Creation {
                 notice: notice.map(str::to_owned),
             });
         }
-        Ok(Self { outcome })
+        Ok(Self { outcome, rules })
     }
 
     /// Carries out the decided actions on `ticket` (not yet stored) and
@@ -200,7 +207,10 @@ impl Creation {
         ticket: &mut Ticket,
         permits: &mut Permits,
     ) -> Result<Applied, ServiceError> {
-        let mut applied = Applied::default();
+        let mut applied = Applied {
+            rules: self.rules,
+            ..Applied::default()
+        };
         if self.outcome.fired.is_empty() {
             return Ok(applied);
         }
@@ -389,17 +399,32 @@ fn change_event(entry: &Entry) -> Option<UpdateEvent> {
 }
 
 /// Runs the update rules after `entry` was added to `ticket` (as saved);
-/// the ticket as it is afterwards.
-pub(crate) async fn after_entry(ctx: &Ctx<'_>, ticket: Ticket, entry: &Entry) -> Ticket {
+/// the ticket as it is afterwards. `rules` are the instance's enabled
+/// rules, read before the write. An entry the rules wrote themselves runs
+/// none.
+pub(crate) async fn after_entry(
+    ctx: &Ctx<'_>,
+    rules: &[CompiledRule],
+    ticket: Ticket,
+    entry: &Entry,
+) -> Ticket {
+    if entry.author == by() {
+        return ticket;
+    }
     let Some(happened) = entry_event(entry) else {
         return ticket;
     };
-    after(ctx, ticket, &[happened], &entry.body_text).await
+    after(ctx, rules, ticket, &[happened], &entry.body_text).await
 }
 
 /// Runs the update rules after the change whose `events` were saved with
 /// `ticket`; the ticket as it is afterwards.
-pub(crate) async fn after_events(ctx: &Ctx<'_>, ticket: Ticket, events: &[Entry]) -> Ticket {
+pub(crate) async fn after_events(
+    ctx: &Ctx<'_>,
+    rules: &[CompiledRule],
+    ticket: Ticket,
+    events: &[Entry],
+) -> Ticket {
     let mut happened: Vec<UpdateEvent> = Vec::new();
     for e in events.iter().filter_map(change_event) {
         if !happened.contains(&e) {
@@ -409,11 +434,17 @@ pub(crate) async fn after_events(ctx: &Ctx<'_>, ticket: Ticket, events: &[Entry]
     if happened.is_empty() {
         return ticket;
     }
-    after(ctx, ticket, &happened, "").await
+    after(ctx, rules, ticket, &happened, "").await
 }
 
-async fn after(ctx: &Ctx<'_>, ticket: Ticket, happened: &[UpdateEvent], body: &str) -> Ticket {
-    match run_update(ctx, &ticket, happened, body).await {
+async fn after(
+    ctx: &Ctx<'_>,
+    rules: &[CompiledRule],
+    ticket: Ticket,
+    happened: &[UpdateEvent],
+    body: &str,
+) -> Ticket {
+    match run_update(ctx, rules, &ticket, happened, body).await {
         Ok(Some(changed)) => changed,
         Ok(None) => ticket,
         Err(error) => {
@@ -423,33 +454,76 @@ async fn after(ctx: &Ctx<'_>, ticket: Ticket, happened: &[UpdateEvent], body: &s
     }
 }
 
+/// Who asked, as rules on a stored ticket see them: address, name and
+/// organisation, read only when a rule looks at them.
+pub(crate) struct Requester {
+    pub email: String,
+    pub name: String,
+    pub organisation: Option<String>,
+}
+
+impl Requester {
+    /// The requester of `ticket`, read as far as `rules` need it.
+    pub(crate) async fn of(
+        ctx: &Ctx<'_>,
+        rules: &[CompiledRule],
+        ticket: &Ticket,
+    ) -> Result<Self, ServiceError> {
+        let needs_user = any_looks_at(rules, |f| {
+            matches!(
+                f,
+                Field::Email | Field::Name | Field::Domain | Field::Organisation
+            )
+        });
+        if !needs_user {
+            return Ok(Self {
+                email: String::new(),
+                name: String::new(),
+                organisation: None,
+            });
+        }
+        let (email, name) = match users::get(ctx, &ticket.user).await {
+            Ok(user) => (
+                user.primary_email().unwrap_or_default().to_owned(),
+                user.name,
+            ),
+            Err(ServiceError::NotFound(_)) => (String::new(), String::new()),
+            Err(other) => return Err(other),
+        };
+        let organisation = if any_looks_at(rules, |f| *f == Field::Organisation) {
+            organisation_of(ctx, &email).await?
+        } else {
+            None
+        };
+        Ok(Self {
+            email,
+            name,
+            organisation,
+        })
+    }
+}
+
 /// The update rules' follow-up write, if any rule fired.
 async fn run_update(
     ctx: &Ctx<'_>,
+    rules: &[CompiledRule],
     ticket: &Ticket,
     happened: &[UpdateEvent],
     body: &str,
 ) -> Result<Option<Ticket>, ServiceError> {
-    let rules = enabled(ctx).await?;
     if !rules
         .iter()
         .any(|r| matches!(r.rule.moment, crate::domain::rules::Moment::Update { .. }))
     {
         return Ok(None);
     }
-    let user = users::get(ctx, &ticket.user).await?;
-    let email = user.primary_email().unwrap_or_default();
-    let organisation = if any_looks_at(&rules, |f| *f == Field::Organisation) {
-        organisation_of(ctx, email).await?
-    } else {
-        None
-    };
+    let requester = Requester::of(ctx, rules, ticket).await?;
     let now = ctx.clock.now_ms();
-    let mut view = TicketView::of(ticket, email, &user.name, body, now);
-    view.organisation = organisation.as_deref();
+    let mut view = TicketView::of(ticket, &requester.email, &requester.name, body, now);
+    view.organisation = requester.organisation.as_deref();
     let mut fired_by_event = Outcome::default();
     for event in happened {
-        for fired in evaluate(&rules, Happening::Update(*event), &view).fired {
+        for fired in evaluate(rules, Happening::Update(*event), &view).fired {
             if !fired_by_event.fired.iter().any(|f| f.rule == fired.rule) {
                 fired_by_event.fired.push(fired);
             }
@@ -459,36 +533,66 @@ async fn run_update(
         return Ok(None);
     }
     let mut next = ticket.clone();
-    let mut entries: Vec<Entry> = fired_by_event
-        .fired
-        .iter()
-        .map(|f| fired_event(f, now))
-        .collect();
-    for (fired, action) in fired_by_event.actions() {
-        let changes = match action {
-            Action::AddNote { body } => {
-                entries.push(note(fired, body, now));
-                continue;
-            }
-            Action::SetSla { sla } => {
-                next.sla = Some(sla.0);
-                continue;
-            }
-            Action::AddCollaborators { addresses } => collaborators(ctx, &next, addresses).await?,
-            other => change_for(ctx, other).await?.into_iter().collect(),
-        };
-        entries.extend(change::apply_all(&mut next, changes, &by(), now));
-    }
+    let carried = carry_out(ctx, &mut next, &fired_by_event.fired, now).await?;
     // Due times follow what the rules changed (a priority, a status).
-    crate::services::sla::refresh(ctx, &mut next, now).await?;
-    let mut ops = entries
-        .iter()
-        .map(|e| store::append_entry_op(ctx, &next, e))
-        .collect::<Result<Vec<_>, _>>()?;
-    // The mail the rules' changes owe (alerts, the closed notice).
-    ops.extend(outbox::event_ops(ctx, &next, &entries, false)?);
+    crate::services::sla::refresh(ctx, &mut next, now, rules).await?;
+    let ops = carried.ops(ctx, &next)?;
     store::save(ctx, ticket.version, &next, ops).await?;
     next.version = store::next_version(ticket.version);
     tracing::info!(instance = %ctx.instance, number = %next.number, rules = fired_by_event.fired.len(), "update rules applied");
     Ok(Some(next))
+}
+
+/// What carrying out rules' actions on a stored ticket leaves to write
+/// with it: the thread's new entries (a `rule_fired` event per rule,
+/// then the notes and change events in the order the actions came).
+#[derive(Debug, Default)]
+pub(crate) struct Carried {
+    pub entries: Vec<Entry>,
+}
+
+impl Carried {
+    /// The operations writing the entries and the mail they owe (alerts,
+    /// the closed notice), beside the ticket's save.
+    pub(crate) fn ops(&self, ctx: &Ctx<'_>, ticket: &Ticket) -> Result<Vec<WriteOp>, ServiceError> {
+        let mut ops = self
+            .entries
+            .iter()
+            .map(|e| store::append_entry_op(ctx, ticket, e))
+            .collect::<Result<Vec<_>, _>>()?;
+        ops.extend(outbox::event_ops(ctx, ticket, &self.entries, false)?);
+        Ok(ops)
+    }
+}
+
+/// Carries out the actions of the rules that `fired`, in order, on `next`
+/// (a stored ticket about to be saved again), at `now`. Used after updates
+/// and by the tick; the caller refreshes due times and saves.
+pub(crate) async fn carry_out(
+    ctx: &Ctx<'_>,
+    next: &mut Ticket,
+    fired: &[Fired],
+    now: i64,
+) -> Result<Carried, ServiceError> {
+    let mut entries: Vec<Entry> = fired.iter().map(|f| fired_event(f, now)).collect();
+    for f in fired {
+        for action in &f.actions {
+            let changes = match action {
+                Action::AddNote { body } => {
+                    entries.push(note(f, body, now));
+                    continue;
+                }
+                Action::SetSla { sla } => {
+                    next.sla = Some(sla.0);
+                    continue;
+                }
+                Action::AddCollaborators { addresses } => {
+                    collaborators(ctx, next, addresses).await?
+                }
+                other => change_for(ctx, other).await?.into_iter().collect(),
+            };
+            entries.extend(change::apply_all(next, changes, &by(), now));
+        }
+    }
+    Ok(Carried { entries })
 }

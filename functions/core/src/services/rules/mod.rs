@@ -1,7 +1,8 @@
 //! Rules at work: read an instance's enabled rules (one query), run them
-//! where a ticket is opened ([`apply::Creation`]) and after what happens
-//! to one ([`apply::after_entry`], [`apply::after_events`]), and replay a
-//! rule over past tickets ([`replay`]). The rules themselves, their checks
+//! where a ticket is opened ([`apply::Creation`]), after what happens to
+//! one ([`apply::after_entry`], [`apply::after_events`]) and when the
+//! escalation tick finds a time rule due ([`time`]), and replay a rule
+//! over past tickets ([`replay`]). The rules themselves, their checks
 //! and their evaluation are pure: [`crate::domain::rules`]. Saving them is
 //! the admin kind [`crate::services::admin::rules`].
 //!
@@ -12,6 +13,7 @@
 
 pub mod apply;
 pub mod replay;
+pub mod time;
 
 use crate::domain::rules::{CompiledRule, Rule, RuleId, prepare};
 use crate::services::admin::records;
@@ -25,7 +27,7 @@ pub const RULE_FIRED: &str = "rule_fired";
 /// The instance's enabled rules in running order, compiled: one query of
 /// the instance partition. A stored rule that no longer compiles (saved by
 /// an older version) is skipped with a warning.
-pub(crate) async fn enabled(ctx: &Ctx<'_>) -> Result<Vec<CompiledRule>, ServiceError> {
+pub async fn enabled(ctx: &Ctx<'_>) -> Result<Vec<CompiledRule>, ServiceError> {
     let rules: Vec<Rule> = records::list::<Rule>(ctx, RuleId::KIND)
         .await?
         .into_iter()

@@ -8,14 +8,15 @@
 //! ([`SlaClock`]) records what changed, a transient plan is replaced when
 //! the help topic or department changes, and the due times, `due_at`,
 //! `overdue` and the due index's key are recomputed in the plan's
-//! schedule. A ticket without a plan and without an agent's due date costs
-//! no read.
+//! schedule, together with the next moment a time rule could fire. A
+//! ticket without a plan and without an agent's due date costs no read.
 
 pub mod tick;
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
+use crate::domain::rules::CompiledRule;
 use crate::domain::schedule::Calendar;
 use crate::domain::sla_clock::SlaClock;
 use crate::domain::{
@@ -83,8 +84,15 @@ async fn routed_plan(ctx: &Ctx<'_>, ticket: &Ticket) -> Result<Option<u32>, Serv
 }
 
 /// Brings `ticket`'s SLA clock up to date with the ticket about to be
-/// saved at `now` (see the module docs).
-pub async fn refresh(ctx: &Ctx<'_>, ticket: &mut Ticket, now: i64) -> Result<(), ServiceError> {
+/// saved at `now` (see the module docs), and its time rules' next moment
+/// under `rules`, the instance's enabled rules
+/// ([`rules::time::schedule`](crate::services::rules::time::schedule)).
+pub async fn refresh(
+    ctx: &Ctx<'_>,
+    ticket: &mut Ticket,
+    now: i64,
+    rules: &[CompiledRule],
+) -> Result<(), ServiceError> {
     let mut plans = Plans::default();
     let mut clock = std::mem::take(&mut ticket.sla_clock);
     if clock.routing_changed(ticket) {
@@ -107,15 +115,21 @@ pub async fn refresh(ctx: &Ctx<'_>, ticket: &mut Ticket, now: i64) -> Result<(),
     };
     clock.compute(ticket, counted.map(|(p, c)| (p, c)), now);
     ticket.sla_clock = clock;
-    Ok(())
+    let calendar = counted.map(|(_, c)| c);
+    crate::services::rules::time::schedule(ctx, ticket, rules, calendar, now).await
 }
 
 /// The ticket as `actor` reads it: agents (and API keys) see every target
-/// with its state as of now; users see none of the clock.
+/// with its state as of now; users see none of the clock, nor the time
+/// rules' records, nor the headers kept of the mail that opened it.
 #[must_use]
 pub fn for_reader(ctx: &Ctx<'_>, actor: &Actor, mut ticket: Ticket) -> Ticket {
     match actor {
-        Actor::User(_) => ticket.sla_clock = SlaClock::default(),
+        Actor::User(_) => {
+            ticket.sla_clock = SlaClock::default();
+            ticket.rule_timer = Default::default();
+            ticket.opening_mail = None;
+        }
         _ => ticket.sla_clock.targets = ticket.sla_clock.view_at(ctx.clock.now_ms()),
     }
     ticket

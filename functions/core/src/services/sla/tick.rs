@@ -1,8 +1,8 @@
 //! The escalation tick: for one instance, every ticket whose next fire
 //! time has come, read from the due index (`gsi5`, `I#{instance}#DUE`,
 //! ordered by that time) up to now, never a scan: a tick costs one query
-//! page per hundred due tickets and one write per due ticket, whatever the
-//! number of open ones.
+//! page per hundred due tickets, one query of the rules, and one write per
+//! due ticket, whatever the number of open ones.
 //!
 //! For each due ticket the clock is recomputed under its plan, and each
 //! warning or breach whose moment came and that was not handled yet is
@@ -13,6 +13,13 @@
 //! ticket is saved with its index key moved to its next fire time (or out
 //! of the index), all in one transaction conditional on the version read.
 //!
+//! The same write carries the time rules that are due
+//! ([`rules::time::fire`](crate::services::rules::time::fire)): their
+//! actions (a priority raised, an assignment, a status, a close, a note),
+//! a `rule_fired` event per rule, the mail their changes owe, and the
+//! record that each fired for its stretch, so it does not fire again
+//! until the moment it counts from moves.
+//!
 //! Ticks are idempotent and safe to run at once: a second tick that read
 //! the same version loses the conditional write, reads the ticket again,
 //! finds everything handled and writes nothing.
@@ -20,10 +27,12 @@
 use std::collections::BTreeMap;
 
 use super::Plans;
+use crate::domain::rules::CompiledRule;
 use crate::domain::sla_clock::{self, Owed, Target};
 use crate::domain::{Author, Entry, EntryId, EntryKind, Ticket};
 use crate::keys;
 use crate::services::outbox::{self, Occasion, Permits};
+use crate::services::rules::time;
 use crate::services::tickets::store;
 use crate::services::{Ctx, ServiceError};
 use crate::store::{Index, MAX_QUERY_LIMIT, Query, SkCondition, codec};
@@ -55,6 +64,8 @@ pub struct TickReport {
     pub written: usize,
     /// Tickets another writer had already brought up to date.
     pub skipped: usize,
+    /// Time rules fired (one per rule and ticket).
+    pub rules_fired: usize,
 }
 
 /// Runs the tick for the context's instance at its clock's now.
@@ -62,6 +73,7 @@ pub async fn tick(ctx: &Ctx<'_>) -> Result<TickReport, ServiceError> {
     let now = ctx.clock.now_ms();
     let mut report = TickReport::default();
     let mut plans = Plans::default();
+    let rules = crate::services::rules::enabled(ctx).await?;
     // Every key up to `now` inclusive: `{now:013}#~` sorts after any ticket id.
     let upto = format!("{now:013}#~");
     let mut query = Query::index(Index::Gsi5, keys::queue::due(ctx.instance))
@@ -72,7 +84,7 @@ pub async fn tick(ctx: &Ctx<'_>) -> Result<TickReport, ServiceError> {
         for item in &page.items {
             report.due += 1;
             let ticket: Ticket = codec::decode(item)?;
-            one(ctx, &mut plans, ticket, now, &mut report).await?;
+            one(ctx, &mut plans, &rules, ticket, now, &mut report).await?;
         }
         match page.cursor {
             Some(cursor) => query.cursor = Some(cursor),
@@ -90,6 +102,7 @@ pub async fn tick(ctx: &Ctx<'_>) -> Result<TickReport, ServiceError> {
 async fn one(
     ctx: &Ctx<'_>,
     plans: &mut Plans,
+    rules: &[CompiledRule],
     mut ticket: Ticket,
     now: i64,
     report: &mut TickReport,
@@ -114,11 +127,21 @@ async fn one(
         }
         clock.compute(&mut ticket, counted, now);
         ticket.sla_clock = clock;
-        if events.is_empty() && sla_clock::next_fire(&ticket) == indexed {
+        let calendar = counted.map(|(_, c)| c);
+        let firing = time::fire(ctx, &mut ticket, rules, calendar, now).await?;
+        if firing.fired.is_empty() {
+            time::schedule(ctx, &mut ticket, rules, calendar, now).await?;
+        } else {
+            // What the rules changed moves due times (a priority, a status,
+            // a plan) and the rules' own next moment.
+            super::refresh(ctx, &mut ticket, now, rules).await?;
+        }
+        if events.is_empty() && firing.fired.is_empty() && sla_clock::next_fire(&ticket) == indexed
+        {
             report.skipped += 1;
             return Ok(());
         }
-        let mut ops = Vec::new();
+        let mut ops = firing.carried.ops(ctx, &ticket)?;
         for (o, entry) in owed.iter().zip(&events) {
             ops.push(store::append_entry_op(ctx, &ticket, entry)?);
             // An agent's own due date always alerts; a plan's targets when
@@ -140,6 +163,7 @@ async fn one(
         match store::save(ctx, old_version, &ticket, ops).await {
             Ok(()) => {
                 report.written += 1;
+                report.rules_fired += firing.fired.len();
                 for o in owed {
                     match o {
                         Owed::Warning(..) => report.warnings += 1,

@@ -113,7 +113,9 @@ pub(crate) async fn commit(
     if events.is_empty() {
         return Ok(ticket);
     }
-    crate::services::sla::refresh(ctx, &mut ticket, now).await?;
+    // Read once: due times and time rules follow them, update rules run after.
+    let rules = crate::services::rules::enabled(ctx).await?;
+    crate::services::sla::refresh(ctx, &mut ticket, now, &rules).await?;
     let mut ops = entry_ops(ctx, &ticket, &events)?;
     // The mail the change owes (alerts, the closed notice), written with it.
     ops.extend(crate::services::outbox::event_ops(
@@ -122,7 +124,7 @@ pub(crate) async fn commit(
     store::save(ctx, old_version, &ticket, ops).await?;
     ticket.version = store::next_version(old_version);
     // Update rules react to the change (their own write runs no rules).
-    Ok(crate::services::rules::apply::after_events(ctx, ticket, &events).await)
+    Ok(crate::services::rules::apply::after_events(ctx, &rules, ticket, &events).await)
 }
 
 /// The put of `ticket` as the successor of `old_version`, on condition that

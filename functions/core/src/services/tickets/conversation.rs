@@ -114,6 +114,8 @@ where
         }
     }
     entry.attachments = attachments::put_all(ctx, &ticket.id, &entry.id, files).await?;
+    // Read once: due times and time rules follow them, update rules run after.
+    let rules = crate::services::rules::enabled(ctx).await?;
     let mut current = ticket;
     for _ in 0..SAVE_ATTEMPTS {
         let now = ctx.clock.now_ms();
@@ -122,7 +124,7 @@ where
         let mut next = current.clone();
         next.updated_at = now.max(next.updated_at);
         let events = edit(&mut next, now)?;
-        crate::services::sla::refresh(ctx, &mut next, now).await?;
+        crate::services::sla::refresh(ctx, &mut next, now, &rules).await?;
         let mut ops = vec![store::append_entry_op(ctx, &next, &entry)?];
         for event in &events {
             ops.push(store::append_entry_op(ctx, &next, event)?);
@@ -144,7 +146,9 @@ where
             Ok(()) => {
                 next.version = store::next_version(old_version);
                 // Update rules react to the entry (their own write runs no rules).
-                return Ok(crate::services::rules::apply::after_entry(ctx, next, &entry).await);
+                return Ok(
+                    crate::services::rules::apply::after_entry(ctx, &rules, next, &entry).await,
+                );
             }
             // Only the claim can fail among the new entries' puts: the
             // same message was written meanwhile.

@@ -302,6 +302,9 @@ async fn open_with(
         reopened_at: None,
         merged_into: None,
         sla_clock: Default::default(),
+        unassigned_since: None,
+        rule_timer: Default::default(),
+        opening_mail: None,
         links: Vec::new(),
         version: 1,
     };
@@ -313,7 +316,10 @@ async fn open_with(
     let ruled = ruled.apply(ctx, &mut ticket, &mut permits).await?;
     let department = ruled.department.as_ref().unwrap_or(&route.department);
     let assigned = round_robin::assign_new(ctx, department, &mut ticket).await?;
-    crate::services::sla::refresh(ctx, &mut ticket, now).await?;
+    if ticket.assignee.is_none() && ticket.team.is_none() {
+        ticket.unassigned_since = Some(now);
+    }
+    crate::services::sla::refresh(ctx, &mut ticket, now, &ruled.rules).await?;
     let format_owner = topic.filter(|t| t.number_format.is_some()).map(|t| t.id);
     for _ in 0..NUMBER_ATTEMPTS {
         ticket.number = numbers::candidate(ctx, &route.format, format_owner).await?;
