@@ -230,3 +230,37 @@ fn the_templates_variables_are_the_ones_the_functions_read() {
         "the template's variables and config::DEPLOYED"
     );
 }
+
+#[test]
+fn the_mail_feedback_function_hears_the_topic_ses_reports_to() {
+    let t = template();
+    let destinations = resources(&t, "AWS::SES::ConfigurationSetEventDestination");
+    assert_eq!(destinations.len(), 1);
+    let destination = &destinations[0].1["Properties"]["EventDestination"];
+    let types: BTreeSet<&str> = destination["MatchingEventTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["bounce", "complaint"].into());
+    let topic = &destination["SnsDestination"]["TopicARN"];
+
+    let (id, function) = resources(&t, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"] == "mail-feedback")
+        .expect("the mail-feedback function");
+    let subscriptions: Vec<&Value> = function["Properties"]["Events"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|e| e["Type"] == "SNS")
+        .map(|e| &e["Properties"]["Topic"])
+        .collect();
+    assert_eq!(subscriptions, [topic], "{id}");
+    // Failed notifications are kept, as the other asynchronous functions'.
+    assert!(
+        function["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"].is_object(),
+        "{id}"
+    );
+}

@@ -10,4 +10,5 @@ pub mod counting;
 pub mod http;
 pub mod mail_suite;
 pub mod moto;
+pub mod runtime_api;
 pub mod store_suite;

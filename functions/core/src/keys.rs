@@ -30,6 +30,8 @@
 //! | an instance's own mail template | `I#{instance}` | `TEMPLATE#{kind}#{language}` |
 //! | outbox item: mail a ticket change still has to send | `I#{instance}#OUTBOX` | `{created_ms:013}#{id}` |
 //! | an agent's password link (one at a time) | `I#{instance}#AGENT#{agent:010}` | `PWLINK` |
+//! | an address no mail goes to (it bounced for good, or its owner complained) | `I#{instance}#SUPPRESSED` | `{address}` |
+//! | a bounce or complaint notification handled (by SES's feedbackId) | `I#{instance}#FEEDBACK#{sha256}` | `FEEDBACK` (TTL) |
 //!
 //! Ticket queues are the GSIs; every ticket item carries the keys of the
 //! queues it is in (an absent key takes it out: the indexes are sparse):
@@ -394,6 +396,33 @@ pub mod mail {
     #[must_use]
     pub fn outbox(instance: &InstanceId, created_ms: i64, id: &str) -> Key {
         Key::new(outbox_pk(instance), format!("{created_ms:013}#{id}"))
+    }
+
+    /// The partition of the instance's suppressed addresses: listing them
+    /// is one query (see `services::suppressions`).
+    #[must_use]
+    pub fn suppressions_pk(instance: &InstanceId) -> String {
+        format!("{}#SUPPRESSED", instance_pk(instance))
+    }
+
+    /// An address no mail of the instance goes to, in lower case (plus
+    /// tags and all: the address as mail was sent to it).
+    #[must_use]
+    pub fn suppression(instance: &InstanceId, address: &str) -> Key {
+        Key::new(suppressions_pk(instance), address.trim().to_lowercase())
+    }
+
+    /// The claim of a bounce or complaint notification (SES's feedbackId,
+    /// hashed: any printable text), written with what it changed so a
+    /// second delivery of it changes nothing. It expires (TTL) once no
+    /// redelivery can come.
+    #[must_use]
+    pub fn feedback(instance: &InstanceId, feedback_id: &str) -> Key {
+        let digest = Sha256::digest(feedback_id.trim());
+        Key::new(
+            format!("{}#FEEDBACK#{}", instance_pk(instance), hex::encode(digest)),
+            "FEEDBACK",
+        )
     }
 }
 

@@ -10,6 +10,9 @@
 //!   help desk it was sent to.
 //! - [`sla_tick`]: an EventBridge schedule invokes it every minute; it runs
 //!   the escalation tick in every instance.
+//! - [`mail_feedback`]: SES's bounce and complaint notifications, through
+//!   SNS; the addresses are suppressed and the tickets say why their mail
+//!   did not arrive.
 //!
 //! [`config`] reads the functions' configuration from the environment
 //! (the `TAQUILLA_*` variables of `taquilla_core::config`, plus the few
@@ -18,6 +21,7 @@
 pub mod api;
 pub mod config;
 pub mod inbound_mail;
+pub mod mail_feedback;
 pub mod sla_tick;
 
 /// Logs as JSON lines (what CloudWatch Logs Insights reads), filtered by

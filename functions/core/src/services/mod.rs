@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod provision;
 pub mod rules;
 pub mod sla;
+pub mod suppressions;
 pub mod tasks;
 pub mod tickets;
 pub mod tokens;

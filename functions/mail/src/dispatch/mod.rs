@@ -12,7 +12,11 @@
 //!    outbound settings: auto-responses only when the change permits them
 //!    (never to automatic mail) and the instance and help topic want them;
 //!    alerts to the agents the settings name, never to the agent who acted;
-//!    never to our own addresses, suppressed ones, or machines;
+//!    never to our own addresses, suppressed ones, or machines; then the
+//!    recipients whose addresses bounced for good or complained
+//!    (`services::suppressions`, one batch read per item) are left out: a
+//!    mail left with nobody is not sent and `mail_suppressed` records why,
+//!    a mail sent without some says so in its `mail_sent` event;
 //! 3. rendered in the recipient's language (the user's, else the
 //!    instance's) and composed: From the department's mailbox (or the
 //!    instance's first), Reply-To the signed token address for that
@@ -32,6 +36,7 @@
 
 pub mod account;
 pub mod plan;
+pub mod rule;
 pub mod task;
 
 use std::collections::BTreeMap;
@@ -42,6 +47,7 @@ use taquilla_core::services::outbox::{
     self, AUDIENCE, About, AccountMail, AccountSubject, OutboxItem, Subject, TaskMail, TaskSubject,
     TicketMail, delivery_event,
 };
+use taquilla_core::services::suppressions::{self, Suppression};
 use taquilla_core::services::{Ctx, ServiceError, messages};
 
 use crate::outbound::{
@@ -117,6 +123,8 @@ pub struct Report {
     pub deferred: u32,
     /// Mails given up on.
     pub failed: u32,
+    /// Mails not sent because every recipient's address is suppressed.
+    pub suppressed: u32,
 }
 
 /// Sends the instance's pending outbox items; see the module docs.
@@ -126,16 +134,33 @@ pub async fn send_pending(
     dispatcher: &Dispatcher<'_>,
     due: Due,
 ) -> Result<Report, ServiceError> {
-    let now = ctx.clock.now_ms();
-    let items = outbox::pending(ctx, now, due == Due::Now).await?;
+    let started = ctx.clock.now_ms();
     let mut report = Report::default();
-    for item in items {
-        let Some(leased) =
-            outbox::lease(ctx, &item, now.saturating_add(dispatcher.retry.lease_ms)).await?
-        else {
-            continue;
-        };
-        dispatch_item(ctx, dispatcher, leased, &mut report).await?;
+    // A rule's canned response becomes a response whose own item is sent
+    // in a second pass over the items written since the run started.
+    for pass in 0..2 {
+        let now = ctx.clock.now_ms();
+        let items = outbox::pending(ctx, now, due == Due::Now).await?;
+        let mut responded = false;
+        for item in items {
+            if pass > 0 && item.created_at < started {
+                continue;
+            }
+            let Some(leased) =
+                outbox::lease(ctx, &item, now.saturating_add(dispatcher.retry.lease_ms)).await?
+            else {
+                continue;
+            };
+            if let Some((mail, canned)) = rule::canned_of(&leased) {
+                let mail = mail.clone();
+                responded |= rule::take_canned(ctx, &leased, &mail, canned, &mut report).await?;
+                continue;
+            }
+            dispatch_item(ctx, dispatcher, leased, &mut report).await?;
+        }
+        if !responded {
+            break;
+        }
     }
     Ok(report)
 }
@@ -260,15 +285,31 @@ async fn dispatch_item(
         Err(other) => return Err(other),
     };
     let label = work.label();
-    for planned in work.plan(dispatcher.public_url) {
+    let plan = work.plan(dispatcher.public_url);
+    let suppressed = suppressions::find(ctx, &addresses(&plan)).await?;
+    for planned in plan {
         let key = planned.done_key();
         if item.done.contains(&key) {
             continue;
         }
+        let (planned, left_out) = without_suppressed(planned, &suppressed);
+        let planned = match planned {
+            Ok(planned) => planned,
+            Err(planned) => {
+                tracing::info!(instance = %ctx.instance, about = %label, template = %planned.kind, "mail not sent: every recipient is suppressed");
+                report.suppressed += 1;
+                let mut data = delivery_data(&planned);
+                data.extend(left_out_data(&planned, &left_out));
+                work.record(ctx, delivery_event::SUPPRESSED, data).await?;
+                item.done.push(key);
+                continue;
+            }
+        };
         match work.send(ctx, dispatcher, &planned).await {
             Ok(message_id) => {
                 report.sent += 1;
                 let mut data = delivery_data(&planned);
+                data.extend(left_out_data(&planned, &left_out));
                 data.insert(messages::MESSAGE_ID.to_owned(), message_id);
                 work.record(ctx, delivery_event::SENT, data).await?;
                 item.done.push(key);
@@ -322,6 +363,98 @@ enum Failure {
     Permanent(String),
     /// It is no longer owed (a password link used or replaced meanwhile).
     Moot(String),
+}
+
+/// Every address the planned mails go to.
+fn addresses(plan: &[Planned]) -> Vec<String> {
+    plan.iter()
+        .flat_map(|p| std::iter::once(&p.to).chain(&p.cc).chain(&p.bcc))
+        .map(|m| m.address.clone())
+        .collect()
+}
+
+/// `planned` without its suppressed recipients (a copy standing in for a
+/// suppressed `To`), and the suppressions that left them out; `Err` with
+/// the mail as planned when nobody is left.
+fn without_suppressed(
+    planned: Planned,
+    suppressed: &BTreeMap<String, Suppression>,
+) -> (Result<Planned, Planned>, Vec<Suppression>) {
+    let find = |m: &Mailbox| suppressed.get(&m.address.trim().to_lowercase()).cloned();
+    let mut left_out = Vec::new();
+    let keep = |list: &[Mailbox], left_out: &mut Vec<Suppression>| -> Vec<Mailbox> {
+        list.iter()
+            .filter(|m| match find(m) {
+                Some(s) => {
+                    left_out.push(s);
+                    false
+                }
+                None => true,
+            })
+            .cloned()
+            .collect()
+    };
+    let mut cc = keep(&planned.cc, &mut left_out);
+    let mut bcc = keep(&planned.bcc, &mut left_out);
+    let to = match find(&planned.to) {
+        None => planned.to.clone(),
+        Some(s) => {
+            left_out.push(s);
+            if !cc.is_empty() {
+                cc.remove(0)
+            } else if !bcc.is_empty() {
+                bcc.remove(0)
+            } else {
+                return (Err(planned), left_out);
+            }
+        }
+    };
+    if left_out.is_empty() {
+        return (Ok(planned), left_out);
+    }
+    (
+        Ok(Planned {
+            to,
+            cc,
+            bcc,
+            ..planned
+        }),
+        left_out,
+    )
+}
+
+/// What a delivery event says of the recipients left out: their addresses
+/// and why when they are the user's side, only how many and why for
+/// agents (whose addresses stay out of a thread users see).
+fn left_out_data(planned: &Planned, left_out: &[Suppression]) -> BTreeMap<String, String> {
+    if left_out.is_empty() {
+        return BTreeMap::new();
+    }
+    let to_user = planned.kind.audience() == Audience::User;
+    let suppressed = if to_user {
+        left_out
+            .iter()
+            .map(|s| s.address.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        left_out.len().to_string()
+    };
+    let reason = left_out
+        .iter()
+        .map(|s| {
+            if to_user {
+                format!("{}: {}", s.address, s.why())
+            } else {
+                s.why()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    BTreeMap::from([
+        ("suppressed".to_owned(), suppressed),
+        ("suppressed_reason".to_owned(), reason),
+    ])
 }
 
 /// What a delivery event records: the template, who read it, and the
@@ -471,7 +604,7 @@ async fn send_one(
         .map(|(id, _)| id.clone())
         .collect();
     let in_reply_to = references.last().cloned();
-    let auto_submitted: AutoSubmitted = planned.kind.auto_submitted();
+    let auto_submitted: AutoSubmitted = rule::auto_submitted(planned.kind, &subject.entry);
     let outgoing = Outgoing {
         from,
         to: vec![planned.to.clone()],
@@ -504,6 +637,80 @@ async fn send_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbound::TemplateKind;
+
+    fn planned(kind: TemplateKind, to: &str, cc: &[&str]) -> Planned {
+        Planned {
+            kind,
+            to: Mailbox::address(to),
+            cc: cc.iter().map(|a| Mailbox::address(*a)).collect(),
+            bcc: Vec::new(),
+            language: taquilla_core::domain::Language::En,
+            variables: crate::outbound::Variables::default(),
+        }
+    }
+
+    fn suppressed(addresses: &[&str]) -> BTreeMap<String, Suppression> {
+        addresses
+            .iter()
+            .map(|a| {
+                let s = Suppression {
+                    address: (*a).to_owned(),
+                    reason: suppressions::Reason::Bounce,
+                    detail: "General 5.1.1".into(),
+                    feedback_id: "f".into(),
+                    ticket: None,
+                    at: 0,
+                };
+                ((*a).to_owned(), s)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_mail_whose_every_recipient_is_suppressed_is_not_sent() {
+        let mail = planned(TemplateKind::Response, "Ana@Example.net", &[]);
+        let (kept, left_out) = without_suppressed(mail.clone(), &suppressed(&["ana@example.net"]));
+        assert_eq!(kept, Err(mail.clone()));
+        assert_eq!(left_out.len(), 1);
+        let data = left_out_data(&mail, &left_out);
+        assert_eq!(data["suppressed"], "ana@example.net");
+        assert_eq!(
+            data["suppressed_reason"],
+            "ana@example.net: bounce: General 5.1.1"
+        );
+    }
+
+    #[test]
+    fn a_copy_stands_in_for_a_suppressed_to_and_the_rest_still_go() {
+        let mail = planned(
+            TemplateKind::Response,
+            "ana@example.net",
+            &["gone@example.net", "joan@example.net"],
+        );
+        let (kept, left_out) = without_suppressed(
+            mail.clone(),
+            &suppressed(&["ana@example.net", "gone@example.net"]),
+        );
+        let kept = kept.unwrap();
+        assert_eq!(kept.to.address, "joan@example.net");
+        assert!(kept.cc.is_empty());
+        assert_eq!(left_out.len(), 2);
+        // The done key stays the planned mail's.
+        assert_eq!(mail.done_key(), "response:ana@example.net");
+
+        let untouched = without_suppressed(mail.clone(), &BTreeMap::new());
+        assert_eq!(untouched, (Ok(mail), Vec::new()));
+    }
+
+    #[test]
+    fn agents_suppressed_addresses_stay_out_of_the_thread() {
+        let mail = planned(TemplateKind::AlertNewTicket, "agent@example.edu", &[]);
+        let (_, left_out) = without_suppressed(mail.clone(), &suppressed(&["agent@example.edu"]));
+        let data = left_out_data(&mail, &left_out);
+        assert_eq!(data["suppressed"], "1");
+        assert!(!data["suppressed_reason"].contains("agent@"));
+    }
 
     #[test]
     fn retries_back_off_exponentially_up_to_a_ceiling() {

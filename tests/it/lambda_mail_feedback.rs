@@ -1,0 +1,504 @@
+//! The `mail-feedback` Lambda function. Its binary runs under the local
+//! Runtime API (`taquilla_tests::runtime_api`) against the emulator's
+//! DynamoDB: an agent's response goes out through the emulator's SES, the
+//! committed SNS-wrapped SES notification of a permanent bounce (carrying
+//! the id SES gave that mail) suppresses the user's address and puts a
+//! `mail_bounced` event on the ticket; the same notification again changes
+//! nothing; the next response is not sent and the ticket says why. A
+//! transient bounce is recorded without suppressing; a complaint
+//! suppresses. The library function runs on SQLite too, where the mail is
+//! found by the Message-ID in the notification's headers, and
+//! notifications it can never handle are reported, not retried.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use taquilla_aws::{DynamoStore, S3Blobs, SesMailer};
+use taquilla_core::blobs::Blobs;
+use taquilla_core::clock::{Clock, SystemClock};
+use taquilla_core::domain::{Entry, EntryKind, InstanceId, Source, Ticket};
+use taquilla_core::mailer::Mailer;
+use taquilla_core::secrets::{MasterKey, Purpose};
+use taquilla_core::services::outbox::delivery_event;
+use taquilla_core::services::suppressions::{self, Reason, feedback_event};
+use taquilla_core::services::tickets::{self, Body, NewResponse, OpenTicket};
+use taquilla_core::services::{Actor, Ctx, provision};
+use taquilla_core::store::ItemStore;
+use taquilla_lambda::mail_feedback::{self, FeedbackDeps, SnsEvent};
+use taquilla_local::{FsBlobs, OutboxMailer, SqliteStore};
+use taquilla_mail::dispatch::{self, Dispatcher, Due, Report, RetryPolicy};
+use taquilla_mail::reply_token::ReplyTokens;
+use taquilla_tests::moto;
+use taquilla_tests::runtime_api::{Answer, Function, lambda_binary};
+
+const PERMANENT: &str = include_str!("../fixtures/sns/ses-bounce-permanent.json");
+const TRANSIENT: &str = include_str!("../fixtures/sns/ses-bounce-transient.json");
+const COMPLAINT: &str = include_str!("../fixtures/sns/ses-complaint.json");
+/// The recipient the fixtures name.
+const FIXTURE_RECIPIENT: &str = "nuria.puig@example.edu";
+const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+fn system() -> Actor {
+    Actor::System("test".into())
+}
+
+/// A help desk on some store: the demo instance, a mailer, and what the
+/// dispatcher needs.
+struct Desk {
+    store: Arc<dyn ItemStore>,
+    blobs: Arc<dyn Blobs>,
+    clock: Arc<dyn Clock>,
+    mailer: Arc<dyn Mailer>,
+    tokens: ReplyTokens,
+    demo: InstanceId,
+}
+
+impl Desk {
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            store: self.store.as_ref(),
+            blobs: self.blobs.as_ref(),
+            clock: self.clock.as_ref(),
+            instance: &self.demo,
+        }
+    }
+
+    fn deps(&self) -> FeedbackDeps {
+        FeedbackDeps {
+            store: self.store.clone(),
+            blobs: self.blobs.clone(),
+            clock: self.clock.clone(),
+            region: moto::REGION.to_owned(),
+        }
+    }
+
+    /// A ticket opened by `email`, without mail.
+    async fn open(&self, email: &str) -> Ticket {
+        let request = OpenTicket {
+            name: "Núria Puig".into(),
+            email: email.into(),
+            phone: None,
+            subject: "Cannot log in to the virtual campus".into(),
+            body: Body::Text("The virtual campus says my password is wrong.".into()),
+            topic: None,
+            department: None,
+            priority: None,
+            source: Source::Web,
+            fields: std::collections::BTreeMap::new(),
+            attachments: Vec::new(),
+            collaborators: Vec::new(),
+            autorespond: false,
+            alert: false,
+            ip: None,
+        };
+        tickets::open(&self.ctx(), &system(), request)
+            .await
+            .unwrap()
+    }
+
+    /// An agent's response on `ticket`, then the outbox sent.
+    async fn respond(&self, ticket: &Ticket, text: &str) -> Report {
+        tickets::respond(
+            &self.ctx(),
+            &system(),
+            &ticket.id,
+            NewResponse {
+                body: Body::Text(text.into()),
+                attachments: Vec::new(),
+                status: None,
+            },
+        )
+        .await
+        .unwrap();
+        let dispatcher = Dispatcher {
+            mailer: self.mailer.as_ref(),
+            tokens: &self.tokens,
+            public_url: "https://help.example.edu",
+            retry: RetryPolicy::default(),
+        };
+        dispatch::send_pending(&self.ctx(), &dispatcher, Due::Now)
+            .await
+            .unwrap()
+    }
+
+    async fn thread(&self, ticket: &Ticket) -> Vec<Entry> {
+        tickets::thread(&self.ctx(), &system(), &ticket.id, None, 200)
+            .await
+            .unwrap()
+            .items
+    }
+
+    /// The Message-ID of the last response mail sent from `ticket`.
+    async fn sent_message_id(&self, ticket: &Ticket) -> String {
+        self.thread(ticket)
+            .await
+            .iter()
+            .rev()
+            .find(|e| e.event.as_deref() == Some(delivery_event::SENT))
+            .and_then(|e| e.data.get("message_id").cloned())
+            .expect("a mail_sent event")
+    }
+}
+
+/// The events of `thread` named `name`.
+fn events<'a>(thread: &'a [Entry], name: &str) -> Vec<&'a Entry> {
+    thread
+        .iter()
+        .filter(|e| e.kind == EntryKind::Event && e.event.as_deref() == Some(name))
+        .collect()
+}
+
+/// A committed notification, its SES message edited by `edit`.
+fn notification(fixture: &str, edit: impl FnOnce(&mut Value)) -> Value {
+    let mut event: Value = serde_json::from_str(fixture).unwrap();
+    let sns = &mut event["Records"][0]["Sns"];
+    let mut message: Value = serde_json::from_str(sns["Message"].as_str().unwrap()).unwrap();
+    edit(&mut message);
+    sns["Message"] = message.to_string().into();
+    event
+}
+
+/// Points a notification's mail at `recipient` and SES's id `ses_id`.
+fn about(recipient: &str, ses_id: &str) -> impl FnOnce(&mut Value) {
+    let (recipient, ses_id) = (recipient.to_owned(), ses_id.to_owned());
+    move |message: &mut Value| {
+        let text = message.to_string().replace(FIXTURE_RECIPIENT, &recipient);
+        *message = serde_json::from_str(&text).unwrap();
+        message["mail"]["messageId"] = ses_id.into();
+    }
+}
+
+/// SES's own id in a Message-ID it gave (`<{id}@{region}.amazonses.com>`).
+fn ses_id(message_id: &str) -> String {
+    message_id
+        .trim_matches(['<', '>'])
+        .split('@')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The demo instance on a fresh table of the emulator, mail through its SES,
+/// and the environment the function runs with there.
+async fn emulated() -> (Desk, Vec<(String, String)>) {
+    let emulator = moto::moto();
+    let sdk = taquilla_aws::sdk_config(&taquilla_aws::AwsSettings {
+        region: moto::REGION.to_owned(),
+        endpoint_url: Some(emulator.endpoint.clone()),
+        static_credentials: Some((
+            moto::ACCESS_KEY_ID.to_owned(),
+            moto::SECRET_ACCESS_KEY.to_owned(),
+        )),
+    })
+    .await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let table = moto::unique_name("feedback");
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone())
+        .with_clock(clock.clone());
+    store.ensure_table().await.unwrap();
+    provision::ensure_demo(&store, clock.as_ref())
+        .await
+        .unwrap();
+    let bucket = moto::unique_name("files");
+    let blobs = S3Blobs::new(
+        taquilla_lambda::config::s3_client(&sdk),
+        bucket.clone(),
+        "attachments/",
+    );
+    blobs.ensure_bucket().await.unwrap();
+    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    let _ = ses
+        .create_email_identity()
+        .email_identity("demo.taquilla.test")
+        .send()
+        .await;
+    let master = MasterKey::from_hex(KEY).unwrap();
+    let desk = Desk {
+        store: Arc::new(store),
+        blobs: Arc::new(blobs),
+        clock,
+        mailer: Arc::new(SesMailer::new(ses)),
+        tokens: ReplyTokens::new(master.derive(Purpose::ReplyTokens)),
+        demo: InstanceId::parse("demo").unwrap(),
+    };
+    let env = [
+        ("TAQUILLA_STORE", format!("dynamodb://{table}")),
+        ("TAQUILLA_BLOBS", format!("s3://{bucket}/attachments")),
+        ("TAQUILLA_MAIL", format!("ses://{}", moto::REGION)),
+        ("TAQUILLA_PUBLIC_URL", "https://help.example.edu".to_owned()),
+        ("TAQUILLA_MASTER_KEY", KEY.to_owned()),
+        ("TAQUILLA_LOG", "info".to_owned()),
+        ("TAQUILLA_AWS_ENDPOINT_URL", emulator.endpoint.clone()),
+        ("AWS_REGION", moto::REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID.to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    (desk, env)
+}
+
+/// The raw messages the emulator's SES recorded as sent to `address`.
+async fn sent_to(address: &str) -> usize {
+    let url = format!("{}/moto-api/data.json", moto::moto().endpoint);
+    let body = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+    let data: Value = serde_json::from_slice(&body).unwrap();
+    data["ses"]["RawMessage"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|m| {
+            m["destinations"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d == address))
+        })
+        .count()
+}
+
+/// The one notification report of a summary.
+fn report(summary: &Value) -> &Value {
+    let list = summary["notifications"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{summary}");
+    &list[0]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_bounce_suppresses_the_address_once_and_the_ticket_says_why() {
+    let (desk, env) = emulated().await;
+    let user = format!("{}@example.edu", moto::unique_name("nuria"));
+    let ticket = desk.open(&user).await;
+    let first = desk
+        .respond(&ticket, "Reset it from the identity portal.")
+        .await;
+    assert_eq!((first.sent, first.suppressed), (1, 0), "{first:?}");
+    assert_eq!(sent_to(&user).await, 1);
+    let message_id = desk.sent_message_id(&ticket).await;
+    assert!(
+        message_id.ends_with("@eu-west-1.amazonses.com>"),
+        "{message_id}"
+    );
+
+    let function = Function::start(&lambda_binary("mail-feedback"), &env).await;
+    let event = notification(PERMANENT, about(&user, &ses_id(&message_id)));
+    let invocation = function.invoke(event.clone()).await;
+    let summary = invocation.answer.clone().unwrap();
+    let handled = report(&summary);
+    assert_eq!(handled["kind"], "permanent", "{summary}");
+    assert_eq!(handled["instance"], "demo");
+    assert_eq!(
+        handled["outcome"],
+        json!({"duplicate": false, "suppressed": [user], "ticket": ticket.number}),
+        "{summary}"
+    );
+
+    // The address is suppressed, for this bounce.
+    let found = suppressions::find(&desk.ctx(), &[user.to_uppercase()])
+        .await
+        .unwrap();
+    let suppression = found.get(&user).expect("suppressed");
+    assert_eq!(suppression.reason, Reason::Bounce);
+    assert!(suppression.detail.contains("5.1.1"), "{suppression:?}");
+    assert_eq!(suppression.ticket.as_deref(), Some(ticket.number.as_str()));
+
+    // The ticket shows why its response did not arrive.
+    let thread = desk.thread(&ticket).await;
+    let bounced = events(&thread, feedback_event::BOUNCED);
+    assert_eq!(bounced.len(), 1, "{thread:?}");
+    let data = &bounced[0].data;
+    assert_eq!(data["bounce"], "permanent");
+    assert_eq!(data["recipients"], user);
+    assert_eq!(data["suppressed"], user);
+    assert_eq!(data["sent_message_id"], message_id);
+    assert!(data["diagnostic"].contains("User unknown"), "{data:?}");
+
+    // The same notification again: nothing changes.
+    let again = function.invoke(event).await.answer.unwrap();
+    assert_eq!(report(&again)["outcome"]["duplicate"], true, "{again}");
+    assert_eq!(
+        events(&desk.thread(&ticket).await, feedback_event::BOUNCED).len(),
+        1
+    );
+    let still = suppressions::find(&desk.ctx(), std::slice::from_ref(&user))
+        .await
+        .unwrap();
+    assert_eq!(still.get(&user), Some(suppression));
+
+    // No more mail goes there, and the ticket says why.
+    let second = desk.respond(&ticket, "Did it work?").await;
+    assert_eq!((second.sent, second.suppressed), (0, 1), "{second:?}");
+    assert_eq!(sent_to(&user).await, 1);
+    let thread = desk.thread(&ticket).await;
+    let skipped = events(&thread, delivery_event::SUPPRESSED);
+    assert_eq!(skipped.len(), 1, "{thread:?}");
+    assert!(
+        skipped[0].data["suppressed_reason"].contains("bounce"),
+        "{:?}",
+        skipped[0].data
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_bounce_is_recorded_and_a_complaint_suppresses() {
+    let (desk, env) = emulated().await;
+    let user = format!("{}@example.edu", moto::unique_name("marta"));
+    let ticket = desk.open(&user).await;
+    desk.respond(&ticket, "We are looking into it.").await;
+    let ses = ses_id(&desk.sent_message_id(&ticket).await);
+    let function = Function::start(&lambda_binary("mail-feedback"), &env).await;
+
+    let transient = function
+        .invoke(notification(TRANSIENT, about(&user, &ses)))
+        .await
+        .answer
+        .unwrap();
+    let handled = report(&transient);
+    assert_eq!(handled["kind"], "transient");
+    assert_eq!(handled["outcome"]["suppressed"], json!([]), "{transient}");
+    assert!(
+        suppressions::find(&desk.ctx(), std::slice::from_ref(&user))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let thread = desk.thread(&ticket).await;
+    let bounced = events(&thread, feedback_event::BOUNCED);
+    assert_eq!(bounced.len(), 1);
+    assert_eq!(bounced[0].data["bounce"], "transient");
+    assert_eq!(bounced[0].data["detail"], "MailboxFull");
+    assert_eq!(bounced[0].data["suppressed"], "");
+    // Mail still goes there.
+    assert_eq!(desk.respond(&ticket, "Any news?").await.sent, 1);
+
+    let complaint = function
+        .invoke(notification(COMPLAINT, about(&user, &ses)))
+        .await
+        .answer
+        .unwrap();
+    assert_eq!(report(&complaint)["outcome"]["suppressed"], json!([user]));
+    let found = suppressions::find(&desk.ctx(), std::slice::from_ref(&user))
+        .await
+        .unwrap();
+    assert_eq!(found[&user].reason, Reason::Complaint);
+    assert_eq!(found[&user].detail, "abuse");
+    let thread = desk.thread(&ticket).await;
+    assert_eq!(events(&thread, feedback_event::COMPLAINED).len(), 1);
+    assert_eq!(desk.respond(&ticket, "Closing this.").await.suppressed, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_of_no_help_desk_is_reported_and_the_invocation_succeeds() {
+    let (_desk, env) = emulated().await;
+    let function = Function::start(&lambda_binary("mail-feedback"), &env).await;
+    let event = notification(PERMANENT, |m| {
+        m["mail"]["source"] = "someone@elsewhere.test".into();
+        m["mail"]["commonHeaders"]["from"] = json!(["someone@elsewhere.test"]);
+        m["mail"]["headers"] = json!([]);
+    });
+    let invocation = function.invoke(event).await;
+    let Answer::Response(summary) = invocation.answer else {
+        panic!("{:?}", invocation.answer);
+    };
+    assert_eq!(report(&summary)["failure"]["code"], "feedback_no_instance");
+}
+
+/// The demo instance on SQLite in `dir`, mail into an outbox folder.
+async fn on_sqlite(dir: &std::path::Path) -> Desk {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = Arc::new(SqliteStore::open_with_clock(&dir.join("t.db"), clock.clone()).unwrap());
+    provision::ensure_demo(store.as_ref(), clock.as_ref())
+        .await
+        .unwrap();
+    let master = MasterKey::from_hex(KEY).unwrap();
+    Desk {
+        store,
+        blobs: Arc::new(FsBlobs::new(
+            dir.join("blobs"),
+            "http://127.0.0.1:1".into(),
+            master.derive(Purpose::BlobUrls).expose().to_vec(),
+            clock.clone(),
+        )),
+        clock,
+        mailer: Arc::new(OutboxMailer::new(dir.join("outbox"))),
+        tokens: ReplyTokens::new(master.derive(Purpose::ReplyTokens)),
+        demo: InstanceId::parse("demo").unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sqlite_the_mail_is_found_by_its_header_message_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = on_sqlite(dir.path()).await;
+    let ticket = desk.open(FIXTURE_RECIPIENT).await;
+    desk.respond(&ticket, "Reset it from the identity portal.")
+        .await;
+    let message_id = desk.sent_message_id(&ticket).await;
+    let event = |fixture: &str| -> SnsEvent {
+        let message_id = message_id.clone();
+        serde_json::from_value(notification(fixture, move |m| {
+            // A Message-ID SES did not give: only the headers name it.
+            m["mail"]["messageId"] = "0000000000000000-unknown-000000".into();
+            m["mail"]["commonHeaders"]["messageId"] = message_id.into();
+        }))
+        .unwrap()
+    };
+
+    let summary = mail_feedback::handle(&desk.deps(), event(PERMANENT))
+        .await
+        .unwrap();
+    let outcome = summary.notifications[0].outcome.clone().unwrap();
+    assert_eq!(outcome.suppressed, vec![FIXTURE_RECIPIENT.to_owned()]);
+    assert_eq!(outcome.ticket.as_deref(), Some(ticket.number.as_str()));
+    let again = mail_feedback::handle(&desk.deps(), event(PERMANENT))
+        .await
+        .unwrap();
+    assert!(again.notifications[0].outcome.as_ref().unwrap().duplicate);
+    let thread = desk.thread(&ticket).await;
+    assert_eq!(events(&thread, feedback_event::BOUNCED).len(), 1);
+    assert_eq!(desk.respond(&ticket, "Hello?").await.suppressed, 1);
+
+    // Administrators list the suppression and remove it; mail goes again.
+    let page = suppressions::list(&desk.ctx(), &system(), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].address, FIXTURE_RECIPIENT);
+    suppressions::remove(&desk.ctx(), &system(), "Nuria.Puig@example.edu")
+        .await
+        .unwrap();
+    let gone = suppressions::remove(&desk.ctx(), &system(), FIXTURE_RECIPIENT)
+        .await
+        .unwrap_err();
+    assert_eq!(gone.code(), "not_found");
+    assert_eq!(desk.respond(&ticket, "Hello again.").await.sent, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_that_can_never_be_handled_are_reported_not_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = on_sqlite(dir.path()).await;
+    let mut unreadable: SnsEvent = serde_json::from_str(PERMANENT).unwrap();
+    unreadable.records[0].sns.message = "not json".into();
+    let delivery: SnsEvent = serde_json::from_value(notification(PERMANENT, |m| {
+        m["notificationType"] = "Delivery".into();
+    }))
+    .unwrap();
+    let no_recipient: SnsEvent = serde_json::from_value(notification(PERMANENT, |m| {
+        m["bounce"]["bouncedRecipients"] = json!([]);
+    }))
+    .unwrap();
+    for (event, code) in [
+        (unreadable, "feedback_unreadable"),
+        (delivery, "feedback_ignored"),
+        (no_recipient, "feedback_invalid"),
+    ] {
+        let summary = mail_feedback::handle(&desk.deps(), event).await.unwrap();
+        let failure = summary.notifications[0].failure.as_ref().unwrap();
+        assert_eq!(failure.code, code, "{summary:?}");
+    }
+    let page = suppressions::list(&desk.ctx(), &system(), None, 50)
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+}

@@ -1,0 +1,409 @@
+//! The Lambda Runtime API, served locally, to run a function binary as
+//! Lambda runs it: the process is started with `AWS_LAMBDA_RUNTIME_API`
+//! pointing here, asks for the next invocation (`GET
+//! /2018-06-01/runtime/invocation/next`, a long poll), and posts the
+//! handler's answer (`.../{request id}/response` or `.../error`). The
+//! request id, deadline and function ARN travel in the headers AWS uses, so
+//! `lambda_runtime` builds the same `Context` it gets on AWS.
+//!
+//! [`Function::start`] starts the server on a free loopback port and the
+//! binary with a clean environment (the Lambda variables and the ones
+//! given); [`Function::invoke`] queues an event and waits for its answer.
+//! The process's output (its log lines) is kept ([`Function::logs`]), and
+//! the process is killed when the [`Function`] is dropped.
+//!
+//! [`lambda_binary`] builds the functions of `taquilla-lambda` once per
+//! test process, with the profile and target directory of the running
+//! test, and gives the path of one.
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+/// How long a handler may take, as the deadline header says.
+const TIMEOUT_MS: u64 = 30_000;
+
+/// What a function answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// The handler's result, as JSON.
+    Response(Value),
+    /// The handler failed: Lambda's `errorType` and `errorMessage`.
+    Error { error_type: String, message: String },
+}
+
+impl Answer {
+    /// The response; panics with the error otherwise.
+    #[must_use]
+    pub fn unwrap(self) -> Value {
+        match self {
+            Answer::Response(value) => value,
+            Answer::Error {
+                error_type,
+                message,
+            } => panic!("the function failed: {error_type}: {message}"),
+        }
+    }
+}
+
+/// One invocation: its request id and what came back.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub request_id: String,
+    pub answer: Answer,
+    /// From queuing the event to the answer.
+    pub elapsed: Duration,
+}
+
+struct Pending {
+    request_id: String,
+    event: Value,
+}
+
+struct Shared {
+    queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>,
+    waiting: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
+    /// Set when the function reported that it could not start.
+    init_error: Mutex<Option<Answer>>,
+    name: String,
+}
+
+/// A function binary running under the local Runtime API.
+#[derive(Debug)]
+pub struct Function {
+    sender: mpsc::UnboundedSender<Pending>,
+    shared: Arc<Shared>,
+    child: Child,
+    logs: Arc<Mutex<Vec<String>>>,
+    /// When the process was started.
+    pub started: Instant,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Function {
+    /// Serves the Runtime API on a free loopback port (on the current
+    /// Tokio runtime) and starts `binary` with `env` beside the variables
+    /// Lambda sets.
+    pub async fn start(binary: &Path, env: &[(String, String)]) -> Self {
+        let name = binary
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            queue: tokio::sync::Mutex::new(receiver),
+            waiting: Mutex::new(HashMap::new()),
+            init_error: Mutex::new(None),
+            name: name.clone(),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the Runtime API");
+        let address = listener.local_addr().expect("the Runtime API's address");
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .with_state(shared.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+
+        let mut command = Command::new(binary);
+        command
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", &name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/10/19/[$LATEST]local")
+            .env("TZ", "UTC")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let started = Instant::now();
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let logs = logs.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    logs.lock().unwrap().push(line);
+                }
+            });
+        }
+        Self {
+            sender,
+            shared,
+            child,
+            logs,
+            started,
+            server,
+        }
+    }
+
+    /// Invokes the function with `event` and waits for its answer (at
+    /// most the deadline, plus a margin).
+    pub async fn invoke(&self, event: Value) -> Invocation {
+        let request_id = request_id();
+        let (tx, rx) = oneshot::channel();
+        self.shared
+            .waiting
+            .lock()
+            .unwrap()
+            .insert(request_id.clone(), tx);
+        let queued = Instant::now();
+        self.sender
+            .send(Pending {
+                request_id: request_id.clone(),
+                event,
+            })
+            .expect("the Runtime API is running");
+        let answer = tokio::time::timeout(Duration::from_millis(TIMEOUT_MS + 5_000), rx).await;
+        let answer = match answer {
+            Ok(Ok(answer)) => answer,
+            _ => {
+                let init = self.shared.init_error.lock().unwrap().clone();
+                panic!(
+                    "{} gave no answer to {request_id} (init error: {init:?}); its output:\n{}",
+                    self.shared.name,
+                    self.logs().join("\n")
+                )
+            }
+        };
+        Invocation {
+            request_id,
+            answer,
+            elapsed: queued.elapsed(),
+        }
+    }
+
+    /// Every line the process wrote so far (stdout and stderr).
+    #[must_use]
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().unwrap().clone()
+    }
+
+    /// The process id.
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The process's peak resident memory so far (`VmHWM`), in KiB.
+    #[must_use]
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    /// The error the function reported when it could not start, if any.
+    #[must_use]
+    pub fn init_error(&self) -> Option<Answer> {
+        self.shared.init_error.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.server.abort();
+    }
+}
+
+fn request_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!(
+        "8f5e2a1c-{:04x}-4b6d-9e0f-{:012x}",
+        std::process::id() & 0xffff,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn next(State(shared): State<Arc<Shared>>) -> Response {
+    let Some(pending) = shared.queue.lock().await.recv().await else {
+        return StatusCode::GONE.into_response();
+    };
+    let deadline = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default()
+        + u128::from(TIMEOUT_MS);
+    let mut headers = HeaderMap::new();
+    let mut header = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    };
+    header("lambda-runtime-aws-request-id", pending.request_id);
+    header("lambda-runtime-deadline-ms", deadline.to_string());
+    header(
+        "lambda-runtime-invoked-function-arn",
+        format!(
+            "arn:aws:lambda:eu-west-1:123456789012:function:{}",
+            shared.name
+        ),
+    );
+    header(
+        "lambda-runtime-trace-id",
+        "Root=1-6714f0a2-3c1d5e7f9a0b2c4d6e8f0a1b;Parent=5e7f9a0b2c4d6e8f;Sampled=0".to_owned(),
+    );
+    header("content-type", "application/json".to_owned());
+    (StatusCode::OK, headers, pending.event.to_string()).into_response()
+}
+
+fn answer(shared: &Shared, id: &str, answer: Answer) -> Response {
+    match shared.waiting.lock().unwrap().remove(id) {
+        Some(waiter) => {
+            let _ = waiter.send(answer);
+            (StatusCode::ACCEPTED, r#"{"status":"OK"}"#).into_response()
+        }
+        None => (
+            StatusCode::BAD_REQUEST,
+            r#"{"errorType":"InvalidRequestID"}"#,
+        )
+            .into_response(),
+    }
+}
+
+async fn response(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    body: Bytes,
+) -> Response {
+    let value = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+    answer(&shared, &id, Answer::Response(value))
+}
+
+fn error_of(body: &[u8]) -> Answer {
+    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    Answer::Error {
+        error_type: value["errorType"].as_str().unwrap_or_default().to_owned(),
+        message: value["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+async fn error(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    body: Bytes,
+) -> Response {
+    answer(&shared, &id, error_of(&body))
+}
+
+async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    *shared.init_error.lock().unwrap() = Some(error_of(&body));
+    (StatusCode::ACCEPTED, r#"{"status":"OK"}"#).into_response()
+}
+
+/// The target directory and profile of the running test executable
+/// (`<target>/<profile>/deps/<test>`).
+fn target_of_current_exe() -> (PathBuf, String) {
+    let exe = std::env::current_exe().expect("the test's own path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("a test runs from <target>/<profile>/deps");
+    let profile = profile_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let target = profile_dir.parent().expect("the target directory");
+    (target.to_path_buf(), profile)
+}
+
+/// The path of the `taquilla-lambda` binary `name`, built (all of them,
+/// once per process) with the running test's profile and target directory.
+pub fn lambda_binary(name: &str) -> PathBuf {
+    static BUILT: OnceLock<(PathBuf, String)> = OnceLock::new();
+    let (target, profile) = BUILT.get_or_init(|| {
+        let (target, profile) = target_of_current_exe();
+        let cargo = std::env::var_os("CARGO")
+            .or_else(|| option_env!("CARGO").map(Into::into))
+            .unwrap_or_else(|| "cargo".into());
+        let mut command = Command::new(cargo);
+        command
+            .current_dir(crate::moto::workspace_root())
+            .args(["build", "--quiet", "-p", "taquilla-lambda", "--bins"])
+            .env("CARGO_TARGET_DIR", &target);
+        match profile.as_str() {
+            "debug" => {}
+            "release" => {
+                command.arg("--release");
+            }
+            other => {
+                command.args(["--profile", other]);
+            }
+        }
+        let out = command.output().expect("run cargo build");
+        assert!(
+            out.status.success(),
+            "building the Lambda functions failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (target, profile)
+    });
+    let path = target.join(profile).join(name);
+    assert!(path.exists(), "{} was not built", path.display());
+    path
+}
+
+/// The lines of `logs` that are JSON objects.
+#[must_use]
+pub fn json_lines(logs: &[String]) -> Vec<Value> {
+    logs.iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(Value::is_object)
+        .collect()
+}
