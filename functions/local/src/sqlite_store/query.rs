@@ -64,6 +64,37 @@ pub(crate) fn page(
     after: Option<&Position>,
     now: i64,
 ) -> Result<Page, StoreError> {
+    let (sql, values) = statement(query, after, now)?;
+    let mut statement = conn.prepare_cached(&sql).store_err()?;
+    let mut rows = statement
+        .query(params_from_iter(values.iter()))
+        .store_err()?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next().store_err()? {
+        let json: String = row.get(0).store_err()?;
+        found.push(decode(&json)?);
+    }
+    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+    let cursor = if found.len() > limit {
+        found.truncate(limit);
+        found
+            .last()
+            .map(|last| cursor::encode(&Position::of(last, query.index)))
+    } else {
+        None
+    };
+    Ok(Page {
+        items: found,
+        cursor,
+    })
+}
+
+/// The SQL text of a page of `query` and the values it binds.
+fn statement(
+    query: &Query,
+    after: Option<&Position>,
+    now: i64,
+) -> Result<(String, Vec<SqlValue>), StoreError> {
     let (partition, sort, order_by) = match query.index {
         None => ("pk".to_owned(), "sk".to_owned(), vec!["sk".to_owned()]),
         Some(index) => {
@@ -127,28 +158,7 @@ pub(crate) fn page(
             .collect::<Vec<_>>()
             .join(", "),
     );
-    let mut statement = conn.prepare_cached(&sql).store_err()?;
-    let mut rows = statement
-        .query(params_from_iter(st.values.iter()))
-        .store_err()?;
-    let mut found = Vec::new();
-    while let Some(row) = rows.next().store_err()? {
-        let json: String = row.get(0).store_err()?;
-        found.push(decode(&json)?);
-    }
-    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
-    let cursor = if found.len() > limit {
-        found.truncate(limit);
-        found
-            .last()
-            .map(|last| cursor::encode(&Position::of(last, query.index)))
-    } else {
-        None
-    };
-    Ok(Page {
-        items: found,
-        cursor,
-    })
+    Ok((sql, st.values))
 }
 
 /// Adds "strictly after `position` in the query's order".
@@ -176,7 +186,53 @@ fn resume_after(
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::StatementStatus;
+    use taquilla_core::store::Index;
+
     use super::*;
+
+    /// Each page of a query shape runs the statement compiled for the first
+    /// one (binding other values does not make SQLite compile it again), and
+    /// that plan seeks the primary key or the partial index.
+    #[test]
+    fn a_query_shape_is_compiled_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = super::super::schema::open_writer(&dir.path().join("q.db")).unwrap();
+        let shapes = [
+            Query::table("P#1")
+                .sk(SkCondition::BeginsWith("T#".into()))
+                .limit(50),
+            Query::index(Index::Gsi1, "G#1")
+                .sk(SkCondition::Between("a".into(), "m".into()))
+                .descending()
+                .limit(1),
+        ];
+        for query in shapes {
+            for n in 0..5_i64 {
+                let query = Query {
+                    pk: format!("{}{n}", query.pk),
+                    ..query.clone()
+                };
+                page(&conn, &query, None, 1_000 + n).unwrap();
+            }
+            let (sql, values) = statement(&query, None, 0).unwrap();
+            let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let plan: Vec<String> = explain
+                .query_map(params_from_iter(values.iter()), |row| row.get(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let seek = if query.index.is_some() {
+                "USING INDEX items_gsi1 (gsi1pk=? AND gsi1sk>? AND gsi1sk<?)"
+            } else {
+                "USING PRIMARY KEY (pk=? AND sk>? AND sk<?)"
+            };
+            assert_eq!(plan, [format!("SEARCH items {seek}")], "{sql}");
+            let statement = conn.prepare_cached(&sql).unwrap();
+            assert_eq!(statement.get_status(StatementStatus::RePrepare), 0, "{sql}");
+            assert_eq!(statement.get_status(StatementStatus::Run), 5, "{sql}");
+        }
+    }
 
     #[test]
     fn successor_bounds_every_string_with_the_prefix() {
