@@ -6,9 +6,11 @@
 //! `mail_bounced` event on the ticket; the same notification again changes
 //! nothing; the next response is not sent and the ticket says why. A
 //! transient bounce is recorded without suppressing; a complaint
-//! suppresses. The library function runs on SQLite too, where the mail is
-//! found by the Message-ID in the notification's headers, and
-//! notifications it can never handle are reported, not retried.
+//! suppresses. Each log line written while handling a notification names
+//! the Lambda request, the instance and the ticket. The library function
+//! runs on SQLite too, where the mail is found by the Message-ID in the
+//! notification's headers, and notifications it can never handle are
+//! reported, not retried.
 
 use std::sync::Arc;
 
@@ -29,7 +31,7 @@ use taquilla_local::{FsBlobs, OutboxMailer, SqliteStore};
 use taquilla_mail::dispatch::{self, Dispatcher, Due, Report, RetryPolicy};
 use taquilla_mail::reply_token::ReplyTokens;
 use taquilla_tests::moto;
-use taquilla_tests::runtime_api::{Answer, Function, lambda_binary};
+use taquilla_tests::runtime_api::{Answer, Function, json_lines, lambda_binary};
 
 const PERMANENT: &str = include_str!("../fixtures/sns/ses-bounce-permanent.json");
 const TRANSIENT: &str = include_str!("../fixtures/sns/ses-bounce-transient.json");
@@ -312,6 +314,17 @@ async fn a_permanent_bounce_suppresses_the_address_once_and_the_ticket_says_why(
     assert_eq!(data["suppressed"], user);
     assert_eq!(data["sent_message_id"], message_id);
     assert!(data["diagnostic"].contains("User unknown"), "{data:?}");
+
+    // Each line logged while handling it names the request, the instance
+    // and the ticket.
+    let lines = json_lines(&function.logs());
+    let handled_line = lines
+        .iter()
+        .find(|l| l["message"] == "mail feedback handled")
+        .unwrap_or_else(|| panic!("no such line in {lines:?}"));
+    assert_eq!(handled_line["requestId"], invocation.request_id.as_str());
+    assert_eq!(handled_line["instance"], "demo");
+    assert_eq!(handled_line["ticket"], ticket.number.as_str());
 
     // The same notification again: nothing changes.
     let again = function.invoke(event).await.answer.unwrap();

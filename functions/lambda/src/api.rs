@@ -29,6 +29,7 @@ use lambda_http::{RequestExt as _, Service, service_fn};
 use taquilla_core::config::ConfigError;
 use taquilla_core::secrets::{MasterKey, Purpose};
 use taquilla_web::{AppState, Pages};
+use tracing::Instrument as _;
 
 use crate::config::Adapters;
 
@@ -79,9 +80,39 @@ fn gateway_request_id(request: &Request) -> Option<String> {
     }
 }
 
+/// The instance and ticket number a request's path names:
+/// `/api/v1/{instance}/...` (`.../tickets/{number}/...`) or osTicket's
+/// `/{instance}/api/...`.
+#[must_use]
+pub fn path_subjects(path: &str) -> (Option<&str>, Option<&str>) {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["api", "v1", "openapi.json", ..] => (None, None),
+        ["api", "v1", instance, "tickets", number, ..] if !number.is_empty() => {
+            (Some(instance), Some(number))
+        }
+        ["api", "v1", instance, ..] if !instance.is_empty() => (Some(instance), None),
+        [instance, "api", _, ..] if !instance.is_empty() => (Some(instance), None),
+        _ => (None, None),
+    }
+}
+
 /// Serves one request with `router`; see the module docs for what is added
-/// to it first. Never fails: errors are HTTP responses.
+/// to it first. Never fails: errors are HTTP responses. Its log lines
+/// carry the instance and ticket its path names.
 pub async fn handle(router: Router, mut request: Request) -> Result<Response, Infallible> {
+    let span = tracing::info_span!(
+        "api",
+        instance = tracing::field::Empty,
+        ticket = tracing::field::Empty
+    );
+    let (instance, ticket) = path_subjects(request.uri().path());
+    if let Some(instance) = instance {
+        span.record("instance", instance);
+    }
+    if let Some(ticket) = ticket {
+        span.record("ticket", ticket);
+    }
     if let Some(ip) = source_ip(&request) {
         request
             .extensions_mut()
@@ -93,7 +124,7 @@ pub async fn handle(router: Router, mut request: Request) -> Result<Response, In
     {
         request.headers_mut().insert(REQUEST_ID, value);
     }
-    router.oneshot(request).await
+    router.oneshot(request).instrument(span).await
 }
 
 /// The service `lambda_http::run` drives: [`handle`] with `router`.
@@ -111,3 +142,26 @@ pub fn service(
 /// `lambda_http` itself, for callers that drive [`service`] as the runtime
 /// does (`lambda_http::Adapter` over a `LambdaEvent<LambdaRequest>`).
 pub use lambda_http;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_path_names_the_instance_and_ticket_logs_carry() {
+        assert_eq!(
+            path_subjects("/api/v1/demo/tickets/100042/responses"),
+            (Some("demo"), Some("100042"))
+        );
+        assert_eq!(path_subjects("/api/v1/demo/tickets"), (Some("demo"), None));
+        assert_eq!(path_subjects("/api/v1/demo"), (Some("demo"), None));
+        assert_eq!(
+            path_subjects("/demo/api/tickets.json"),
+            (Some("demo"), None)
+        );
+        assert_eq!(path_subjects("/api/v1/openapi.json"), (None, None));
+        assert_eq!(path_subjects("/api/tickets.json"), (None, None));
+        assert_eq!(path_subjects("/healthz"), (None, None));
+        assert_eq!(path_subjects("/"), (None, None));
+    }
+}

@@ -41,6 +41,7 @@ use taquilla_mail::inbound::Verdict;
 use taquilla_mail::pipeline::{self, Envelope, Outcome, Temporary, Verdicts};
 use taquilla_mail::reply_token::ReplyTokens;
 use thiserror::Error;
+use tracing::Instrument as _;
 
 use crate::config::InboundSource;
 
@@ -236,27 +237,39 @@ async fn message(
             recipients: recipients.clone(),
             verdicts: verdicts.clone(),
         };
+        // Every line about this help desk names it, and the ticket once known.
+        let span = tracing::info_span!(
+            "desk",
+            instance = %instance,
+            ticket = tracing::field::Empty
+        );
         let outcome = pipeline::ingest(&ctx, &deps.tokens, &raw, &envelope)
+            .instrument(span.clone())
             .await
             .map_err(|source| HandlerError::Pipeline {
                 message_id: message_id.clone(),
                 instance: instance.to_string(),
                 source,
             })?;
-        match &outcome {
+        if let Some(number) = ticket_of(&outcome) {
+            span.record("ticket", number);
+        }
+        span.in_scope(|| match &outcome {
             Outcome::Rejected { code, reason } => {
-                tracing::warn!(%message_id, %instance, code, %reason, "message refused");
+                tracing::warn!(%message_id, code, %reason, "message refused");
             }
             Outcome::Kept { .. } => {
-                tracing::warn!(%message_id, %instance, summary = %outcome.summary(), "message kept for review");
+                tracing::warn!(%message_id, summary = %outcome.summary(), "message kept for review");
             }
             _ => {
-                tracing::info!(%message_id, %instance, summary = %outcome.summary(), "message received")
+                tracing::info!(%message_id, summary = %outcome.summary(), "message received");
             }
-        }
+        });
         let mail = match (&deps.outbound, &outcome) {
             (Some(outbound), outcome) if !matches!(outcome, Outcome::Rejected { .. }) => {
-                send_pending(deps, outbound, &ctx, &message_id).await
+                send_pending(deps, outbound, &ctx, &message_id)
+                    .instrument(span.clone())
+                    .await
             }
             _ => None,
         };
@@ -268,6 +281,16 @@ async fn message(
         });
     }
     Ok(report)
+}
+
+/// The number of the ticket the message went to, if any.
+fn ticket_of(outcome: &Outcome) -> Option<&str> {
+    match outcome {
+        Outcome::Opened { number, .. } | Outcome::Threaded { number, .. } => Some(number),
+        Outcome::Duplicate { ticket } => Some(ticket),
+        Outcome::Bounce { number, .. } => number.as_deref(),
+        _ => None,
+    }
 }
 
 /// Sends the instance's pending mail; a failure is logged, not returned

@@ -17,22 +17,19 @@
 //! [`config`] reads the functions' configuration from the environment
 //! (the `TAQUILLA_*` variables of `taquilla_core::config`, plus the few
 //! only a function needs) and builds the AWS adapters once per cold start.
+//! [`logging`] writes JSON lines carrying the request id, instance and
+//! ticket of the spans they were logged in.
 
 pub mod api;
 pub mod config;
 pub mod inbound_mail;
+pub mod logging;
 pub mod mail_feedback;
 pub mod sla_tick;
 
-/// Logs as JSON lines (what CloudWatch Logs Insights reads), filtered by
-/// `TAQUILLA_LOG` (e.g. `info,taquilla_mail=debug`), `info` by default.
+/// Logs as JSON lines (what CloudWatch Logs Insights reads), each with
+/// the fields of its spans (see [`logging`]), filtered by `TAQUILLA_LOG`
+/// (e.g. `info,taquilla_mail=debug`), `info` by default.
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env(config::LOG)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // A second initialisation (tests) keeps the first.
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(false)
-        .try_init();
+    logging::init();
 }

@@ -34,6 +34,7 @@ use taquilla_core::store::ItemStore;
 use taquilla_mail::dispatch::{self, Dispatcher, Due, Report, RetryPolicy};
 use taquilla_mail::reply_token::ReplyTokens;
 use thiserror::Error;
+use tracing::Instrument as _;
 
 use crate::inbound_mail::Outbound;
 
@@ -157,11 +158,12 @@ pub async fn handle(deps: &TickDeps, event: EventBridgeEvent) -> Result<Summary,
             clock: deps.clock.as_ref(),
             instance: &instance.id,
         };
-        match tick::tick(&ctx).await {
+        let span = tracing::info_span!("instance", instance = %instance.id);
+        match tick::tick(&ctx).instrument(span.clone()).await {
             Ok(report) => {
                 let mut done = InstanceTick::new(&instance.id, report);
                 if let Some(outbound) = &deps.outbound {
-                    done.mail = send_pending(deps, outbound, &ctx).await;
+                    done.mail = send_pending(deps, outbound, &ctx).instrument(span).await;
                 }
                 summary.instances.push(done);
             }

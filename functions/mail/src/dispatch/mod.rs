@@ -48,6 +48,7 @@ use taquilla_core::services::outbox::{
 };
 use taquilla_core::services::suppressions::{self, Suppression};
 use taquilla_core::services::{Ctx, ServiceError, messages};
+use tracing::Instrument as _;
 
 use crate::outbound::{
     Audience, AutoSubmitted, LoopTag, Mailbox, Outgoing, Rendered, compose, render,
@@ -142,7 +143,11 @@ pub async fn send_pending(
         else {
             continue;
         };
-        dispatch_item(ctx, dispatcher, leased, &mut report).await?;
+        // Its lines name the ticket (recorded once the item is loaded).
+        let span = tracing::info_span!("outbox item", ticket = tracing::field::Empty);
+        dispatch_item(ctx, dispatcher, leased, &mut report)
+            .instrument(span)
+            .await?;
     }
     Ok(report)
 }
@@ -267,6 +272,9 @@ async fn dispatch_item(
         Err(other) => return Err(other),
     };
     let label = work.label();
+    if let Work::Ticket(subject, _) = &work {
+        tracing::Span::current().record("ticket", subject.ticket.number.as_str());
+    }
     let plan = work.plan(dispatcher.public_url);
     let suppressed = suppressions::find(ctx, &addresses(&plan)).await?;
     for planned in plan {
