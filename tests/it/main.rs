@@ -21,6 +21,7 @@ mod mailboxes;
 mod mailer;
 mod permissions;
 mod queue_cost;
+mod rule_mail;
 mod rules;
 mod ses_inbound;
 mod sla;

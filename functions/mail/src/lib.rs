@@ -18,4 +18,5 @@ pub mod inbound;
 pub mod outbound;
 pub mod pipeline;
 pub mod reply_token;
+pub mod rules;
 pub mod templates;

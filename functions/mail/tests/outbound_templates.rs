@@ -108,6 +108,12 @@ fn full() -> Variables {
             expires: "11/03/2026 09:41".into(),
         }),
         signature: Some("Secretaria de l'Escola\nEdifici C, planta 1".into()),
+        rule: Some(RuleVars {
+            name: "Beques urgents".into(),
+            subject: "Beca pendent: AC-004815".into(),
+            body_html: SafeHtml::from_text("La sol·licitud espera <resposta>."),
+            body_text: "La sol·licitud espera <resposta>.".into(),
+        }),
     }
 }
 
@@ -260,6 +266,15 @@ fn the_main_values_of_each_mail_reach_it() {
         (
             TemplateKind::PasswordReset,
             &["jserra", "SETUPTOKEN", "11/03/2026 09:41"],
+        ),
+        (
+            TemplateKind::RuleMail,
+            &[
+                "La sol·licitud espera <resposta>.",
+                "AC-004815",
+                "Beques urgents",
+                "tickets/4815",
+            ],
         ),
     ];
     assert_eq!(expect.len(), TemplateKind::ALL.len());

@@ -31,6 +31,7 @@
 //! [`messages::record_sent`]: super::messages::record_sent
 
 pub mod account;
+pub mod rule;
 pub mod task;
 
 use std::collections::BTreeMap;
@@ -77,6 +78,9 @@ pub enum Occasion {
     /// An SLA target (or an agent's due date) was missed (the entry is the
     /// tick's `sla_breached` event): the overdue alert.
     Overdue,
+    /// A rule asked for a canned response or a mail (the entry is its
+    /// `rule_fired` event; what to send is the item's `send`, see [`rule`]).
+    RuleSend,
 }
 
 /// What the change allows beyond the instance's settings.
@@ -157,6 +161,9 @@ pub struct TicketMail {
     pub occasion: Occasion,
     pub auto_respond: bool,
     pub alert: bool,
+    /// What a rule asked to send ([`Occasion::RuleSend`] only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<rule::RuleSend>,
 }
 
 pub use account::{AccountMail, AccountOccasion, AccountSubject};
@@ -197,6 +204,7 @@ pub(crate) fn item_op(
             occasion,
             auto_respond: permits.auto_respond,
             alert: permits.alert,
+            send: None,
         }),
     )
 }
@@ -572,6 +580,21 @@ mod tests {
                 occasion: Occasion::AssignedTeam,
                 auto_respond: false,
                 alert: true,
+                send: None,
+            }),
+            About::Ticket(TicketMail {
+                ticket: TicketId::generate(),
+                entry: EntryId::generate(),
+                entry_at: 3,
+                occasion: Occasion::RuleSend,
+                auto_respond: false,
+                alert: false,
+                send: Some(rule::RuleSend::SendMail {
+                    rule: crate::domain::rules::RuleId(4),
+                    to: vec!["dean@uni.example".into()],
+                    subject: "Ticket {{ ticket.number }}".into(),
+                    body: "Have a look.".into(),
+                }),
             }),
             About::Task(TaskMail {
                 task: crate::domain::TaskId::generate(),
@@ -619,6 +642,7 @@ mod tests {
                 occasion: Occasion::TicketOpened,
                 auto_respond: true,
                 alert: false,
+                send: None,
             })
         );
         let written = serde_json::to_value(&read).unwrap();

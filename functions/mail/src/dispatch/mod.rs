@@ -36,6 +36,7 @@
 
 pub mod account;
 pub mod plan;
+pub mod rule;
 pub mod task;
 
 use std::collections::BTreeMap;
@@ -134,20 +135,37 @@ pub async fn send_pending(
     dispatcher: &Dispatcher<'_>,
     due: Due,
 ) -> Result<Report, ServiceError> {
-    let now = ctx.clock.now_ms();
-    let items = outbox::pending(ctx, now, due == Due::Now).await?;
+    let started = ctx.clock.now_ms();
     let mut report = Report::default();
-    for item in items {
-        let Some(leased) =
-            outbox::lease(ctx, &item, now.saturating_add(dispatcher.retry.lease_ms)).await?
-        else {
-            continue;
-        };
-        // Its lines name the ticket (recorded once the item is loaded).
-        let span = tracing::info_span!("outbox item", ticket = tracing::field::Empty);
-        dispatch_item(ctx, dispatcher, leased, &mut report)
-            .instrument(span)
-            .await?;
+    // A rule's canned response becomes a response whose own item is sent
+    // in a second pass over the items written since the run started.
+    for pass in 0..2 {
+        let now = ctx.clock.now_ms();
+        let items = outbox::pending(ctx, now, due == Due::Now).await?;
+        let mut responded = false;
+        for item in items {
+            if pass > 0 && item.created_at < started {
+                continue;
+            }
+            let Some(leased) =
+                outbox::lease(ctx, &item, now.saturating_add(dispatcher.retry.lease_ms)).await?
+            else {
+                continue;
+            };
+            if let Some((mail, canned)) = rule::canned_of(&leased) {
+                let mail = mail.clone();
+                responded |= rule::take_canned(ctx, &leased, &mail, canned, &mut report).await?;
+                continue;
+            }
+            // Its lines name the ticket (recorded once the item is loaded).
+            let span = tracing::info_span!("outbox item", ticket = tracing::field::Empty);
+            dispatch_item(ctx, dispatcher, leased, &mut report)
+                .instrument(span)
+                .await?;
+        }
+        if !responded {
+            break;
+        }
     }
     Ok(report)
 }
@@ -594,7 +612,7 @@ async fn send_one(
         .map(|(id, _)| id.clone())
         .collect();
     let in_reply_to = references.last().cloned();
-    let auto_submitted: AutoSubmitted = planned.kind.auto_submitted();
+    let auto_submitted: AutoSubmitted = rule::auto_submitted(planned.kind, &subject.entry);
     let outgoing = Outgoing {
         from,
         to: vec![planned.to.clone()],

@@ -208,6 +208,7 @@ pub fn plan(subject: &Subject, item: &TicketMail, public_url: &str) -> Vec<Plann
                 public_url,
             ));
         }
+        Occasion::RuleSend => out.extend(super::rule::plan(subject, item, public_url)),
         Occasion::Closed => {
             if outbound.closed_notice {
                 out.extend(to_user(

@@ -90,6 +90,7 @@ builtin! {
     TaskAlertAssigned => "task_alert_assigned",
     AgentWelcome => "agent_welcome",
     PasswordReset => "password_reset",
+    RuleMail => "rule_mail",
 }
 
 /// The built-in texts of `kind` in `language`.

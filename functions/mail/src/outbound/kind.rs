@@ -61,11 +61,14 @@ pub enum TemplateKind {
     AgentWelcome,
     /// To an agent: how to choose a new password.
     PasswordReset,
+    /// To the addresses a rule names: a mail about a ticket, around the
+    /// rule's own subject and text.
+    RuleMail,
 }
 
 impl TemplateKind {
     /// Every kind, in the order the documentation lists them.
-    pub const ALL: [TemplateKind; 17] = [
+    pub const ALL: [TemplateKind; 18] = [
         TemplateKind::NewTicketAutoresponse,
         TemplateKind::NewMessageAutoresponse,
         TemplateKind::OverLimitNotice,
@@ -83,6 +86,7 @@ impl TemplateKind {
         TemplateKind::TaskAlertAssigned,
         TemplateKind::AgentWelcome,
         TemplateKind::PasswordReset,
+        TemplateKind::RuleMail,
     ];
 
     /// The snake_case name: file name and storage key.
@@ -106,6 +110,7 @@ impl TemplateKind {
             TemplateKind::TaskAlertAssigned => "task_alert_assigned",
             TemplateKind::AgentWelcome => "agent_welcome",
             TemplateKind::PasswordReset => "password_reset",
+            TemplateKind::RuleMail => "rule_mail",
         }
     }
 

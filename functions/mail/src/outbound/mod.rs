@@ -60,6 +60,6 @@ pub use validate::{
     MAX_BODY_BYTES, MAX_SUBJECT_BYTES, TemplateError, TemplateTexts, validate_in, validate_template,
 };
 pub use variables::{
-    AccountVars, AttachmentVars, EntryVars, InstanceVars, LimitVars, PersonVars, SafeHtml,
-    TaskVars, TeamVars, TicketVars, TransferVars, UserVars, Variables,
+    AccountVars, AttachmentVars, EntryVars, InstanceVars, LimitVars, PersonVars, RuleVars,
+    SafeHtml, TaskVars, TeamVars, TicketVars, TransferVars, UserVars, Variables,
 };

@@ -338,6 +338,27 @@ pub const VARIABLES: &[Variable] = &[
         "When that link stops working",
         "11/03/2026 09:41",
     ),
+    // A rule's mail.
+    text(
+        "rule.name",
+        "The rule that sends the mail",
+        "Beques urgents",
+    ),
+    text(
+        "rule.subject",
+        "The subject the rule gives, expanded for the ticket",
+        "Beca pendent: AC-004815",
+    ),
+    html(
+        "rule.body_html",
+        "The text the rule gives, expanded for the ticket, as HTML",
+        "<p>Aquesta sol·licitud de beca espera resposta.</p>",
+    ),
+    text(
+        "rule.body_text",
+        "The same text as plain text",
+        "Aquesta sol·licitud de beca espera resposta.",
+    ),
     // Signatures.
     text(
         "signature",
@@ -412,6 +433,12 @@ const LIMIT: &[&str] = &[
 ];
 const ACCOUNT: &[&str] = &["account.username", "account.link", "account.expires"];
 const SIGNATURE: &[&str] = &["signature", "signature_html"];
+const RULE: &[&str] = &[
+    "rule.name",
+    "rule.subject",
+    "rule.body_html",
+    "rule.body_text",
+];
 
 /// The groups of variables each kind may use.
 fn groups(kind: TemplateKind) -> &'static [&'static [&'static str]] {
@@ -441,6 +468,7 @@ fn groups(kind: TemplateKind) -> &'static [&'static [&'static str]] {
         K::TaskAlertAssigned => &[BASE, TASK, AGENT, ASSIGNEE, TEAM, NOTE],
         K::AgentWelcome => &[BASE, ACCOUNT, AGENT_NAME],
         K::PasswordReset => &[BASE, ACCOUNT],
+        K::RuleMail => &[BASE, TICKET, TICKET_AGENT, USER, RULE],
     }
 }
 

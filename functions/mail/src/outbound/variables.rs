@@ -240,9 +240,21 @@ pub struct Variables {
     /// Plain text; templates also get it as `signature_html`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RuleVars>,
 }
 
 /// A team.
+/// The mail a rule sends: the rule's name and its own subject and text,
+/// expanded for the ticket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RuleVars {
+    pub name: String,
+    pub subject: String,
+    pub body_html: SafeHtml,
+    pub body_text: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TeamVars {
     pub name: String,

@@ -4,7 +4,10 @@
 //!   delete, as the other named kinds ([`objects`]). A rule that breaks one
 //!   of its rules is `400 invalid_field` whose message ends with the stable
 //!   code in brackets (`[rule_bad_regex]`, `[rule_action_moment]`,
-//!   `[rule_no_conditions]`, `[rule_unknown_department]`, ...).
+//!   `[rule_no_conditions]`, `[rule_unknown_department]`, ...). The
+//!   subject and body of a mail a rule sends are templates over the
+//!   `rule_mail` variables: one naming anything else is `400` with the
+//!   template error's code (`unknown_variable`, `template_syntax`, ...).
 //! - `POST /rules/{id}/replay?days=N`, and `POST /rules/replay?days=N`
 //!   with an unsaved rule as the body: which tickets opened in the last N
 //!   days the rule would have touched and what it would have done; nothing
@@ -20,7 +23,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete as delete_route, get, patch, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use taquilla_core::domain::rules::{Rule, RuleId};
+use taquilla_core::domain::rules::{Action, Rule, RuleId};
 use taquilla_core::services::ServiceError;
 use taquilla_core::services::admin::Versioned;
 use taquilla_core::services::admin::objects;
@@ -140,6 +143,7 @@ async fn create(
     AgentAuth(caller): AgentAuth,
     Body(rule): Body<Rule>,
 ) -> Result<(StatusCode, Json<Versioned<Rule>>), ApiError> {
+    check_texts(&rule.actions)?;
     let created = objects::create(caller.ctx(&state), &caller.actor, rule).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -162,6 +166,9 @@ async fn update(
     Body(changes): Body<RuleChanges>,
 ) -> Result<Json<Versioned<Rule>>, ApiError> {
     let id = rule_id(&id)?;
+    if let Some(actions) = &changes.actions {
+        check_texts(actions)?;
+    }
     Ok(Json(
         objects::update(caller.ctx(&state), &caller.actor, id, changes).await?,
     ))
@@ -202,6 +209,14 @@ async fn replay_unsaved(
     ))
 }
 
+/// The texts of the mails `actions` send, checked as templates.
+fn check_texts(actions: &[Action]) -> Result<(), ApiError> {
+    taquilla_mail::rules::check_texts(actions).map_err(|e| ApiError::BadRequest {
+        code: e.code(),
+        message: format!("actions: {e}"),
+    })
+}
+
 /// The schemas of this module's bodies and answers.
 #[must_use]
 pub fn schemas() -> Map<String, Value> {
@@ -221,11 +236,14 @@ pub fn schemas() -> Map<String, Value> {
         "type": "object",
         "required": ["do"],
         "properties": {
-            "do": {"type": "string", "enum": ["reject", "set_department", "set_topic", "set_priority", "set_sla", "set_status", "assign_agent", "assign_team", "add_collaborators", "disable_auto_response", "add_note", "close"]},
+            "do": {"type": "string", "enum": ["reject", "set_department", "set_topic", "set_priority", "set_sla", "set_status", "assign_agent", "assign_team", "add_collaborators", "disable_auto_response", "send_canned", "send_mail", "add_note", "close"]},
             "notice": {"type": "string", "description": "reject: the answer to the sender (none: quietly)"},
             "department": int, "topic": int, "priority": int, "sla": int, "status": int, "agent": int, "team": int,
+            "canned": {"type": "integer", "description": "send_canned: the canned response, expanded for the ticket and sent to the user as the rules' response"},
             "addresses": {"type": "array", "items": string, "maxItems": 20},
-            "body": {"type": "string", "description": "add_note: the note's text"},
+            "to": {"type": "array", "items": string, "minItems": 1, "maxItems": 20, "description": "send_mail: the addresses mailed (the rule_mail template)"},
+            "subject": {"type": "string", "maxLength": 255, "description": "send_mail: the subject, a template over the rule_mail variables"},
+            "body": {"type": "string", "description": "add_note: the note's text; send_mail: the mail's text, a template over the rule_mail variables"},
         },
     });
     let moment = json!({

@@ -94,23 +94,11 @@ impl Object for Rule {
         set(&mut self.stop, changes.stop);
     }
 
-    /// The rule's own checks, actions the services carry out, and the
-    /// objects its actions name.
+    /// The rule's own checks and the objects its actions name. (The texts
+    /// of a mail it sends are templates the mail side checks before
+    /// saving: `taquilla_mail::rules`.)
     async fn check(&mut self, ctx: &Ctx<'_>, _own: Option<RuleId>) -> Result<(), ServiceError> {
         Rule::check(self).map_err(|e| refusal(&e))?;
-        if let Some(action) = self
-            .actions
-            .iter()
-            .find(|a| matches!(a, Action::SendCanned { .. } | Action::SendMail { .. }))
-        {
-            return Err(validate::invalid(
-                "actions",
-                format!(
-                    "action {} is not carried out by rules yet [rule_action_unavailable]",
-                    action.name()
-                ),
-            ));
-        }
         for (kind, id, what, code) in self.actions.iter().filter_map(reference) {
             if !records::exists(ctx, kind, id).await? {
                 return Err(validate::invalid(

@@ -27,6 +27,7 @@ use crate::domain::{
 };
 use crate::sanitize::Body;
 use crate::services::messages::MailRef;
+use crate::services::outbox::rule::RuleSend;
 use crate::services::outbox::{self, Permits};
 use crate::services::tickets::open::OpenTicket;
 use crate::services::tickets::{config, store};
@@ -37,15 +38,63 @@ fn by() -> Author {
     Author::System(AUTHOR.to_owned())
 }
 
-/// The event recording that `fired` fired and what it asked for.
-pub(crate) fn fired_event(fired: &Fired, now: i64) -> Entry {
+/// The event recording that `fired` fired, what it asked for and, under
+/// `skipped`, the actions not carried out and why.
+pub(crate) fn fired_event(fired: &Fired, skipped: &[String], now: i64) -> Entry {
     let actions: Vec<String> = fired.actions.iter().map(Action::describe).collect();
-    let data = BTreeMap::from([
+    let mut data = BTreeMap::from([
         ("rule".to_owned(), fired.rule.to_string()),
         ("name".to_owned(), fired.name.clone()),
         ("actions".to_owned(), actions.join("; ")),
     ]);
+    if !skipped.is_empty() {
+        data.insert(SKIPPED.to_owned(), skipped.join("; "));
+    }
     event_entry(RULE_FIRED, data, &by(), now)
+}
+
+/// The `rule_fired` data naming the actions not carried out, and why.
+pub const SKIPPED: &str = "skipped";
+
+/// Why a rule's mail is not sent for an automatic message: answering one
+/// is how two robots answer each other forever.
+const AUTOMATIC: &str = "not sent for an automatic message";
+
+/// What a rule's send action asks for, or why it is not carried out.
+fn send_of(fired: &Fired, action: &Action, automatic: bool) -> Option<Result<RuleSend, String>> {
+    let send = match action {
+        Action::SendCanned { canned } => RuleSend::SendCanned {
+            rule: fired.rule,
+            canned: *canned,
+        },
+        Action::SendMail { to, subject, body } => RuleSend::SendMail {
+            rule: fired.rule,
+            to: to.clone(),
+            subject: subject.clone(),
+            body: body.clone(),
+        },
+        _ => return None,
+    };
+    Some(if automatic {
+        Err(format!("{}: {AUTOMATIC}", action.describe()))
+    } else {
+        Ok(send)
+    })
+}
+
+/// The outbox items of the rules' `sends`, each about the `rule_fired`
+/// event at its index in `entries`.
+fn send_ops(
+    ctx: &Ctx<'_>,
+    ticket: &Ticket,
+    entries: &[Entry],
+    sends: &[(usize, RuleSend)],
+) -> Result<Vec<WriteOp>, ServiceError> {
+    sends
+        .iter()
+        .filter_map(|(at, send)| entries.get(*at).map(|e| (e, send)))
+        .map(|(entry, send)| outbox::rule::item_op(ctx, ticket, entry, send.clone()))
+        .collect()
 }
 
 /// An internal note written by a rule.
@@ -103,6 +152,9 @@ pub(crate) struct Draft<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Creation {
     outcome: Outcome,
+    /// The message is automatic (an auto-reply, bulk mail, a bounce): the
+    /// rules send nothing for it.
+    automatic: bool,
     /// The instance's enabled rules, read once for the whole opening (the
     /// time rules' first moment is computed from them).
     rules: Vec<CompiledRule>,
@@ -118,6 +170,21 @@ pub(crate) struct Applied {
     pub entries: Vec<Entry>,
     /// The instance's enabled rules (see [`Creation`]).
     pub rules: Vec<CompiledRule>,
+    /// What the rules asked to send, each with the index in `entries` of
+    /// its `rule_fired` event.
+    sends: Vec<(usize, RuleSend)>,
+}
+
+impl Applied {
+    /// The outbox items of what the rules asked to send, for the
+    /// opening's transaction.
+    pub(crate) fn send_ops(
+        &self,
+        ctx: &Ctx<'_>,
+        ticket: &Ticket,
+    ) -> Result<Vec<WriteOp>, ServiceError> {
+        send_ops(ctx, ticket, &self.entries, &self.sends)
+    }
 }
 
 impl Creation {
@@ -196,7 +263,11 @@ impl Creation {
                 notice: notice.map(str::to_owned),
             });
         }
-        Ok(Self { outcome, rules })
+        Ok(Self {
+            outcome,
+            automatic: mail.is_some_and(|m| !m.auto_respond),
+            rules,
+        })
     }
 
     /// Carries out the decided actions on `ticket` (not yet stored) and
@@ -218,40 +289,50 @@ impl Creation {
         let mut sla_given = false;
         let mut routed = false;
         let mut notes = Vec::new();
-        for (fired, action) in self.outcome.actions() {
-            match action {
-                Action::SetDepartment { department } => {
-                    if let Some(found) =
-                        lookup::<Department>(ctx, DepartmentId::KIND, department.0).await?
-                    {
-                        ticket.department = found.id;
-                        applied.department = Some(found);
-                        routed = true;
+        let mut skipped: Vec<Vec<String>> = vec![Vec::new(); self.outcome.fired.len()];
+        for (at, fired) in self.outcome.fired.iter().enumerate() {
+            for action in &fired.actions {
+                if let Some(send) = send_of(fired, action, self.automatic) {
+                    match send {
+                        Ok(send) => applied.sends.push((at, send)),
+                        Err(why) => skipped[at].push(why),
                     }
+                    continue;
                 }
-                Action::SetTopic { topic } => {
-                    if lookup::<HelpTopic>(ctx, TopicId::KIND, topic.0)
-                        .await?
-                        .is_some()
-                    {
-                        ticket.topic = Some(*topic);
-                        routed = true;
+                match action {
+                    Action::SetDepartment { department } => {
+                        if let Some(found) =
+                            lookup::<Department>(ctx, DepartmentId::KIND, department.0).await?
+                        {
+                            ticket.department = found.id;
+                            applied.department = Some(found);
+                            routed = true;
+                        }
                     }
-                }
-                Action::SetSla { sla } => {
-                    ticket.sla = Some(sla.0);
-                    sla_given = true;
-                }
-                Action::DisableAutoResponse => permits.auto_respond = false,
-                Action::AddNote { body } => notes.push(note(fired, body, now)),
-                Action::AddCollaborators { addresses } => {
-                    for change in collaborators(ctx, ticket, addresses).await? {
-                        change::apply(ticket, change, &by(), now);
+                    Action::SetTopic { topic } => {
+                        if lookup::<HelpTopic>(ctx, TopicId::KIND, topic.0)
+                            .await?
+                            .is_some()
+                        {
+                            ticket.topic = Some(*topic);
+                            routed = true;
+                        }
                     }
-                }
-                other => {
-                    if let Some(change) = change_for(ctx, other).await? {
-                        change::apply(ticket, change, &by(), now);
+                    Action::SetSla { sla } => {
+                        ticket.sla = Some(sla.0);
+                        sla_given = true;
+                    }
+                    Action::DisableAutoResponse => permits.auto_respond = false,
+                    Action::AddNote { body } => notes.push(note(fired, body, now)),
+                    Action::AddCollaborators { addresses } => {
+                        for change in collaborators(ctx, ticket, addresses).await? {
+                            change::apply(ticket, change, &by(), now);
+                        }
+                    }
+                    other => {
+                        if let Some(change) = change_for(ctx, other).await? {
+                            change::apply(ticket, change, &by(), now);
+                        }
                     }
                 }
             }
@@ -264,7 +345,8 @@ impl Creation {
             .outcome
             .fired
             .iter()
-            .map(|fired| fired_event(fired, now))
+            .zip(&skipped)
+            .map(|(fired, skipped)| fired_event(fired, skipped, now))
             .chain(notes)
             .collect();
         Ok(applied)
@@ -365,11 +447,9 @@ async fn change_for(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Change>, Se
         Action::SetTopic { topic } => lookup::<HelpTopic>(ctx, TopicId::KIND, topic.0)
             .await?
             .map(|t| Change::SetTopic(Some(t.id))),
-        Action::SendCanned { .. } | Action::SendMail { .. } => {
-            tracing::warn!(instance = %ctx.instance, action = action.name(), "action not carried out");
-            None
-        }
-        Action::Reject { .. }
+        Action::SendCanned { .. }
+        | Action::SendMail { .. }
+        | Action::Reject { .. }
         | Action::SetSla { .. }
         | Action::AddCollaborators { .. }
         | Action::DisableAutoResponse
@@ -402,11 +482,14 @@ fn change_event(entry: &Entry) -> Option<UpdateEvent> {
 /// the ticket as it is afterwards. `rules` are the instance's enabled
 /// rules, read before the write. An entry the rules wrote themselves runs
 /// none.
+/// `automatic` says the entry is an automatic message (an auto-reply, bulk
+/// mail, a bounce): the rules send no mail for it.
 pub(crate) async fn after_entry(
     ctx: &Ctx<'_>,
     rules: &[CompiledRule],
     ticket: Ticket,
     entry: &Entry,
+    automatic: bool,
 ) -> Ticket {
     if entry.author == by() {
         return ticket;
@@ -414,7 +497,7 @@ pub(crate) async fn after_entry(
     let Some(happened) = entry_event(entry) else {
         return ticket;
     };
-    after(ctx, rules, ticket, &[happened], &entry.body_text).await
+    after(ctx, rules, ticket, &[happened], &entry.body_text, automatic).await
 }
 
 /// Runs the update rules after the change whose `events` were saved with
@@ -434,7 +517,7 @@ pub(crate) async fn after_events(
     if happened.is_empty() {
         return ticket;
     }
-    after(ctx, rules, ticket, &happened, "").await
+    after(ctx, rules, ticket, &happened, "", false).await
 }
 
 async fn after(
@@ -443,8 +526,9 @@ async fn after(
     ticket: Ticket,
     happened: &[UpdateEvent],
     body: &str,
+    automatic: bool,
 ) -> Ticket {
-    match run_update(ctx, rules, &ticket, happened, body).await {
+    match run_update(ctx, rules, &ticket, happened, body, automatic).await {
         Ok(Some(changed)) => changed,
         Ok(None) => ticket,
         Err(error) => {
@@ -510,6 +594,7 @@ async fn run_update(
     ticket: &Ticket,
     happened: &[UpdateEvent],
     body: &str,
+    automatic: bool,
 ) -> Result<Option<Ticket>, ServiceError> {
     if !rules
         .iter()
@@ -533,7 +618,7 @@ async fn run_update(
         return Ok(None);
     }
     let mut next = ticket.clone();
-    let carried = carry_out(ctx, &mut next, &fired_by_event.fired, now).await?;
+    let carried = carry_out(ctx, &mut next, &fired_by_event.fired, now, automatic).await?;
     // Due times follow what the rules changed (a priority, a status).
     crate::services::sla::refresh(ctx, &mut next, now, rules).await?;
     let ops = carried.ops(ctx, &next)?;
@@ -545,15 +630,19 @@ async fn run_update(
 
 /// What carrying out rules' actions on a stored ticket leaves to write
 /// with it: the thread's new entries (a `rule_fired` event per rule,
-/// then the notes and change events in the order the actions came).
+/// then the notes and change events in the order the actions came) and
+/// what the rules asked to send.
 #[derive(Debug, Default)]
 pub(crate) struct Carried {
     pub entries: Vec<Entry>,
+    /// Each with the index in `entries` of its rule's `rule_fired` event.
+    sends: Vec<(usize, RuleSend)>,
 }
 
 impl Carried {
     /// The operations writing the entries and the mail they owe (alerts,
-    /// the closed notice), beside the ticket's save.
+    /// the closed notice, what the rules asked to send), beside the
+    /// ticket's save.
     pub(crate) fn ops(&self, ctx: &Ctx<'_>, ticket: &Ticket) -> Result<Vec<WriteOp>, ServiceError> {
         let mut ops = self
             .entries
@@ -561,22 +650,34 @@ impl Carried {
             .map(|e| store::append_entry_op(ctx, ticket, e))
             .collect::<Result<Vec<_>, _>>()?;
         ops.extend(outbox::event_ops(ctx, ticket, &self.entries, false)?);
+        ops.extend(send_ops(ctx, ticket, &self.entries, &self.sends)?);
         Ok(ops)
     }
 }
 
 /// Carries out the actions of the rules that `fired`, in order, on `next`
 /// (a stored ticket about to be saved again), at `now`. Used after updates
-/// and by the tick; the caller refreshes due times and saves.
+/// and by the tick; the caller refreshes due times and saves. With
+/// `automatic` (the update is an automatic message) nothing is sent.
 pub(crate) async fn carry_out(
     ctx: &Ctx<'_>,
     next: &mut Ticket,
     fired: &[Fired],
     now: i64,
+    automatic: bool,
 ) -> Result<Carried, ServiceError> {
-    let mut entries: Vec<Entry> = fired.iter().map(|f| fired_event(f, now)).collect();
-    for f in fired {
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut skipped: Vec<Vec<String>> = vec![Vec::new(); fired.len()];
+    let mut sends = Vec::new();
+    for (at, f) in fired.iter().enumerate() {
         for action in &f.actions {
+            if let Some(send) = send_of(f, action, automatic) {
+                match send {
+                    Ok(send) => sends.push((at, send)),
+                    Err(why) => skipped[at].push(why),
+                }
+                continue;
+            }
             let changes = match action {
                 Action::AddNote { body } => {
                     entries.push(note(f, body, now));
@@ -594,5 +695,14 @@ pub(crate) async fn carry_out(
             entries.extend(change::apply_all(next, changes, &by(), now));
         }
     }
-    Ok(Carried { entries })
+    let mut all: Vec<Entry> = fired
+        .iter()
+        .zip(&skipped)
+        .map(|(f, skipped)| fired_event(f, skipped, now))
+        .collect();
+    all.extend(entries);
+    Ok(Carried {
+        entries: all,
+        sends,
+    })
 }

@@ -94,7 +94,7 @@ pub(crate) async fn fire(
             actions: c.rule.actions.clone(),
         })
         .collect();
-    let carried = carry_out(ctx, ticket, &fired, now).await?;
+    let carried = carry_out(ctx, ticket, &fired, now, false).await?;
     let mut timer = std::mem::take(&mut ticket.rule_timer);
     {
         let after = view(ticket, &requester, calendar, now);

@@ -146,9 +146,11 @@ where
             Ok(()) => {
                 next.version = store::next_version(old_version);
                 // Update rules react to the entry (their own write runs no rules).
-                return Ok(
-                    crate::services::rules::apply::after_entry(ctx, &rules, next, &entry).await,
-                );
+                let automatic = !permits.auto_respond;
+                return Ok(crate::services::rules::apply::after_entry(
+                    ctx, &rules, next, &entry, automatic,
+                )
+                .await);
             }
             // Only the claim can fail among the new entries' puts: the
             // same message was written meanwhile.
@@ -338,6 +340,28 @@ async fn respond_with(
             .collect())
     })
     .await
+}
+
+/// The response a rule asked for (a canned response, expanded by the mail
+/// side), written as the rules' (`Author::System("rules")`) and mailed to
+/// the user as responses are; it runs no update rules. `key` (the outbox
+/// item that asked) is claimed with it, so asking twice writes it once: a
+/// second time is [`ServiceError::Duplicate`].
+pub async fn respond_by_rule(
+    ctx: &Ctx<'_>,
+    id: &TicketId,
+    key: &str,
+    response: NewResponse,
+) -> Result<Ticket, ServiceError> {
+    let actor = Actor::System(crate::services::rules::AUTHOR.to_owned());
+    let claim = MailRef {
+        dedupe_key: format!("rule-response:{key}"),
+        message_id: None,
+        auto_respond: true,
+        headers: Vec::new(),
+        recipient: None,
+    };
+    respond_with(ctx, &actor, id, response, Some(&claim)).await
 }
 
 /// An internal note (needs `ticket.note` in the department of the ticket

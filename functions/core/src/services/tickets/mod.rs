@@ -32,7 +32,7 @@ pub(crate) mod store;
 pub use crate::sanitize::Body;
 pub use attachments::NewAttachment;
 pub use conversation::{
-    MailEntry, NewMessage, NewNote, NewResponse, from_mail, note, reply, respond,
+    MailEntry, NewMessage, NewNote, NewResponse, from_mail, note, reply, respond, respond_by_rule,
 };
 pub use open::{OpenTicket, open, open_from_mail};
 pub use queue::{QueueFilter, QueueSort, queue};

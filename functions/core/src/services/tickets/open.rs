@@ -335,6 +335,7 @@ async fn open_with(
         for event in assigned.iter().chain(&ruled.entries) {
             ops.push(store::append_entry_op(ctx, &ticket, event)?);
         }
+        ops.extend(ruled.send_ops(ctx, &ticket)?);
         ops.push(outbox::item_op(
             ctx,
             &ticket,
