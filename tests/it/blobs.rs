@@ -99,6 +99,112 @@ mod fs {
     }
 }
 
+/// Crash safety of the blob folder: a writer killed mid-burst leaves every
+/// acknowledged blob whole under its key, and no blob half-written.
+mod fs_crash {
+    use std::collections::BTreeMap;
+    use std::io::{BufRead as _, BufReader};
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+    use std::sync::Arc;
+
+    use taquilla_core::blobs::{BlobError, BlobKey, Blobs as _};
+    use taquilla_core::clock::SystemClock;
+    use taquilla_local::FsBlobs;
+
+    /// Runs `blob-writer` on `root`, kills it (SIGKILL) after `acks`
+    /// acknowledged puts, and returns every line it printed.
+    fn run_writer_and_kill(root: &Path, acks: usize) -> Vec<String> {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_blob-writer"))
+            .arg(root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut printed = Vec::new();
+        let mut acked = 0;
+        while acked < acks {
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("the writer ended after {acked} puts"))
+                .unwrap();
+            acked += usize::from(line.starts_with("put "));
+            printed.push(line);
+        }
+        child.kill().unwrap();
+        assert!(!child.wait().unwrap().success(), "the writer was killed");
+        printed.extend(lines.map(Result::unwrap));
+        printed
+    }
+
+    /// Every acknowledged key holds its last acknowledged content or one
+    /// tried after it; a key only tried holds nothing or a whole content.
+    async fn assert_whole(root: &Path, printed: &[String]) {
+        let blobs = FsBlobs::new(
+            root.to_path_buf(),
+            "http://127.0.0.1:1".into(),
+            b"blob-writer".to_vec(),
+            Arc::new(SystemClock),
+        );
+        // Per key: the contents in the order tried, and how many of them
+        // (counted from the first) were acknowledged.
+        let mut keys: BTreeMap<String, (Vec<String>, usize)> = BTreeMap::new();
+        for line in printed {
+            let words: Vec<&str> = line.split(' ').collect();
+            match words.as_slice() {
+                ["try", key, sha] => keys
+                    .entry((*key).to_owned())
+                    .or_default()
+                    .0
+                    .push((*sha).to_owned()),
+                ["put", key, sha] => {
+                    let (tried, acked) = keys.get_mut(*key).expect("tried before put");
+                    let at = tried.iter().rposition(|s| s == sha).expect("a tried sha");
+                    *acked = (*acked).max(at + 1);
+                }
+                _ => panic!("unexpected line from the writer: {line:?}"),
+            }
+        }
+        let (mut acked_keys, mut unacked_keys) = (0, 0);
+        for (key, (tried, acked)) in &keys {
+            let found = blobs.get(&BlobKey::parse(key.as_str()).unwrap()).await;
+            match found {
+                Ok(blob) => {
+                    // Possible contents: the last acknowledged one and later tries.
+                    let possible = &tried[acked.saturating_sub(1)..];
+                    assert!(
+                        possible.contains(&blob.meta.sha256),
+                        "{key} holds content never promised"
+                    );
+                }
+                Err(BlobError::NotFound(_)) => {
+                    assert_eq!(*acked, 0, "acknowledged blob {key} is lost");
+                }
+                Err(other) => panic!("{key}: {other}"),
+            }
+            if *acked > 0 {
+                acked_keys += 1;
+            } else {
+                unacked_keys += 1;
+            }
+        }
+        assert!(acked_keys > 0, "nothing was acknowledged");
+        println!(
+            "{acked_keys} acknowledged keys whole, {unacked_keys} interrupted ones absent or whole"
+        );
+    }
+
+    #[tokio::test]
+    async fn acknowledged_blobs_survive_sigkill_of_the_writer_and_none_is_half_written() {
+        let dir = tempfile::tempdir().unwrap();
+        for acks in [300, 50, 600] {
+            let printed = run_writer_and_kill(dir.path(), acks);
+            assert_whole(dir.path(), &printed).await;
+        }
+    }
+}
+
 mod s3 {
     use super::*;
     use std::time::Duration;

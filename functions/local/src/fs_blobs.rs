@@ -3,12 +3,13 @@
 //!
 //! # Layout
 //!
-//! Key `a/b/c.pdf` is the file `{root}/a.d/b.d/c.pdf.blob`: directories end
-//! in `.d` and blobs in `.blob`, so a key and the keys under it (`a` and
-//! `a/b`) never collide, as in S3. A segment too long for a file name (keys
-//! may have segments of up to 512 bytes; file names stop at 255) becomes
-//! `{its first 64 bytes}~{its SHA-256}`: `~` never occurs in a key, so such a
-//! name never equals another segment's.
+//! Key `demo/tickets/T/E/1-a.pdf` is the file
+//! `{root}/demo.d/{bb}/tickets,T,E,1-a.pdf.blob`: the first segment is a
+//! directory, `{bb}` one of its 256 bucket directories (chosen by the key's
+//! parent, so a ticket entry's files share one), the rest of the key the
+//! file name. No key creates directories of its own: once an instance's
+//! buckets exist, a put creates only its file. See [`layout`], which also
+//! reads files of the older one-directory-per-segment layout.
 //!
 //! Each file holds its metadata and its content:
 //!
@@ -18,11 +19,27 @@
 //! <content bytes>
 //! ```
 //!
-//! A blob is written to a temporary file in the same directory, synced,
-//! renamed over its name and the directory synced: readers and crashes see
-//! the old blob or the new one whole, never a blob without its metadata.
-//! Reads check the size and the SHA-256 and report [`BlobError::Corrupt`]
-//! when they differ.
+//! # Durability and atomicity
+//!
+//! A put returns only once its blob is on disk under its name, and no
+//! crash leaves a blob visible partly written:
+//!
+//! 1. the header and content go to a temporary file (`.{random}.tmp`, a
+//!    name no key maps to) in the key's bucket, which is synced;
+//! 2. the file is renamed over the key's name: readers and crashes see the
+//!    old blob or the new one whole, never one without its metadata;
+//! 3. the bucket directory is synced so the rename survives a crash. Puts
+//!    whose renames happened while another put's directory sync ran share
+//!    the next one ([`group_sync`]): a message's attachments, which share a
+//!    bucket, cost one directory sync between them instead of one each.
+//!
+//! A directory created on the way (an instance's, a bucket) is synced in
+//! its parent before it is used. Reads check the size and the SHA-256 and
+//! report [`BlobError::Corrupt`] when they differ; a leftover temporary
+//! file is never read as a blob.
+
+mod group_sync;
+mod layout;
 
 use std::fs::{self, File};
 use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
@@ -39,10 +56,10 @@ use taquilla_core::blobs::{
 };
 use taquilla_core::clock::Clock;
 
+use group_sync::GroupSyncs;
+
 /// First line of every blob file.
 const MAGIC: &[u8] = b"taquilla-blob 1\n";
-/// Longest segment used as is in a file name (255 bytes, less the suffix).
-const MAX_PLAIN_SEGMENT: usize = 240;
 /// Longest metadata line we read back.
 const MAX_META_LINE: u64 = 4096;
 
@@ -53,6 +70,7 @@ pub struct FsBlobs {
     base_url: String,
     signer: UrlSigner,
     clock: Arc<dyn Clock>,
+    syncs: Arc<GroupSyncs>,
 }
 
 /// The metadata line of a blob file.
@@ -79,22 +97,17 @@ impl FsBlobs {
             base_url: base_url.trim_end_matches('/').to_owned(),
             signer: UrlSigner::new(signing_key),
             clock,
+            syncs: Arc::default(),
         }
     }
 
-    /// The file of a key: every segment but the last gets `.d`, the last `.blob`.
-    fn path_of(&self, key: &BlobKey) -> PathBuf {
-        let mut path = self.root.clone();
-        let mut segments = key.as_str().split('/').peekable();
-        while let Some(segment) = segments.next() {
-            let name = file_name_of(segment);
-            if segments.peek().is_some() {
-                path.push(format!("{name}.d"));
-            } else {
-                path.push(format!("{name}.blob"));
-            }
-        }
-        path
+    /// The file of a key, and where it was in the older layout when that
+    /// differs.
+    fn paths_of(&self, key: &BlobKey) -> (PathBuf, Option<PathBuf>) {
+        let path = layout::path(&self.root, key);
+        let legacy = layout::legacy_path(&self.root, key);
+        let legacy = (legacy != path).then_some(legacy);
+        (path, legacy)
     }
 
     fn url(&self, key: &BlobKey, query: &str) -> String {
@@ -142,39 +155,49 @@ impl Blobs for FsBlobs {
     ) -> Result<BlobMeta, BlobError> {
         validate_content_type(content_type)?;
         let meta = BlobMeta::of(key, content_type, &bytes);
-        let path = self.path_of(key);
+        let (path, _) = self.paths_of(key);
         let header = Header {
             content_type: meta.content_type.clone(),
             size: meta.size,
             sha256: meta.sha256.clone(),
         };
-        blocking(move || write_atomically(&path, &header, &bytes)).await?;
+        let syncs = Arc::clone(&self.syncs);
+        blocking(move || write_atomically(&syncs, &path, &header, &bytes)).await?;
         Ok(meta)
     }
 
     async fn get(&self, key: &BlobKey) -> Result<Blob, BlobError> {
-        let path = self.path_of(key);
+        let (path, legacy) = self.paths_of(key);
         let owned = key.clone();
-        blocking(move || read_blob(&path, &owned)).await
+        blocking(move || match (read_blob(&path, &owned), legacy) {
+            (Err(BlobError::NotFound(_)), Some(legacy)) => read_blob(&legacy, &owned),
+            (result, _) => result,
+        })
+        .await
     }
 
     async fn head(&self, key: &BlobKey) -> Result<BlobMeta, BlobError> {
-        let path = self.path_of(key);
+        let (path, legacy) = self.paths_of(key);
         let owned = key.clone();
-        blocking(move || {
-            let mut reader = open(&path, &owned)?;
-            let header = read_header(&mut reader, &path)?;
-            Ok(meta_of(&owned, header))
+        blocking(move || match (read_meta(&path, &owned), legacy) {
+            (Err(BlobError::NotFound(_)), Some(legacy)) => read_meta(&legacy, &owned),
+            (result, _) => result,
         })
         .await
     }
 
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
-        let path = self.path_of(key);
-        blocking(move || match fs::remove_file(&path) {
-            Ok(()) => sync_parent(&path),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_error(&path, &e)),
+        let (path, legacy) = self.paths_of(key);
+        let syncs = Arc::clone(&self.syncs);
+        blocking(move || {
+            for path in std::iter::once(path).chain(legacy) {
+                match fs::remove_file(&path) {
+                    Ok(()) => sync_dir_of(&syncs, &path)?,
+                    Err(e) if is_missing(&e) => {}
+                    Err(e) => return Err(io_error(&path, &e)),
+                }
+            }
+            Ok(())
         })
         .await
     }
@@ -210,17 +233,6 @@ impl Blobs for FsBlobs {
     }
 }
 
-/// A key segment as a file name: itself, or when too long a prefix and its hash.
-fn file_name_of(segment: &str) -> std::borrow::Cow<'_, str> {
-    if segment.len() <= MAX_PLAIN_SEGMENT {
-        segment.into()
-    } else {
-        // Key segments are ASCII, so any byte index is a char boundary.
-        let prefix = segment.get(..64).unwrap_or_default();
-        format!("{prefix}~{}", sha256_hex(segment.as_bytes())).into()
-    }
-}
-
 /// Runs blocking file work off the async threads.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, BlobError> + Send + 'static,
@@ -248,20 +260,34 @@ fn meta_of(key: &BlobKey, header: Header) -> BlobMeta {
 }
 
 /// Writes header and content to a temporary file beside `path`, syncs it,
-/// renames it to `path` and syncs the directory.
-fn write_atomically(path: &Path, header: &Header, bytes: &[u8]) -> Result<(), BlobError> {
+/// renames it to `path` and syncs the directory (with any other put that
+/// renamed into it meanwhile); see the [module docs](self).
+fn write_atomically(
+    syncs: &GroupSyncs,
+    path: &Path,
+    header: &Header,
+    bytes: &[u8],
+) -> Result<(), BlobError> {
     let dir = path
         .parent()
         .ok_or_else(|| corrupt(path, "blob path has no directory"))?;
-    create_dirs_durably(dir)?;
     let tmp = dir.join(format!(".{}.tmp", uuid::Uuid::new_v4().simple()));
+    let mut file = match File::create_new(&tmp) {
+        Ok(file) => file,
+        // The bucket does not exist yet: the first put into it makes it.
+        Err(e) if is_missing(&e) => {
+            create_dirs_durably(dir)?;
+            File::create_new(&tmp).map_err(|e| io_error(&tmp, &e))?
+        }
+        Err(e) => return Err(io_error(&tmp, &e)),
+    };
     let result = (|| {
-        let mut file = File::create_new(&tmp)?;
         file.write_all(MAGIC)?;
         serde_json::to_writer(&mut file, header)?;
         file.write_all(b"\n")?;
         file.write_all(bytes)?;
         file.sync_all()?;
+        drop(file);
         fs::rename(&tmp, path)
     })();
     if let Err(e) = result {
@@ -269,7 +295,7 @@ fn write_atomically(path: &Path, header: &Header, bytes: &[u8]) -> Result<(), Bl
         let _ = fs::remove_file(&tmp);
         return Err(io_error(path, &e));
     }
-    sync_parent(path)
+    sync_dir_of(syncs, path)
 }
 
 /// Creates `dir` and any missing ancestors, syncing the parent of each one
@@ -281,7 +307,7 @@ fn create_dirs_durably(dir: &Path) -> Result<(), BlobError> {
         .collect();
     for created in missing.into_iter().rev() {
         match fs::create_dir(created) {
-            Ok(()) => sync_parent(created)?,
+            Ok(()) => sync_dir(parent_of(created)?).map_err(|e| io_error(created, &e))?,
             // Another writer made it meanwhile; its writer syncs the parent.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(io_error(created, &e)),
@@ -290,32 +316,50 @@ fn create_dirs_durably(dir: &Path) -> Result<(), BlobError> {
     Ok(())
 }
 
-/// Syncs the directory holding `path`, so a rename or removal survives a crash.
-fn sync_parent(path: &Path) -> Result<(), BlobError> {
-    let dir = match path.parent() {
-        Some(dir) if dir.as_os_str().is_empty() => Path::new("."),
-        Some(dir) => dir,
-        None => return Err(corrupt(path, "blob path has no directory")),
-    };
-    File::open(dir)
-        .and_then(|d| d.sync_all())
+/// Makes a change to the directory holding `path` (a rename, a removal)
+/// durable, sharing the sync with concurrent changes to it.
+fn sync_dir_of(syncs: &GroupSyncs, path: &Path) -> Result<(), BlobError> {
+    let dir = parent_of(path)?;
+    syncs
+        .after_change(dir, sync_dir)
         .map_err(|e| io_error(dir, &e))
+}
+
+/// The directory holding `path` (`.` for a bare name).
+fn parent_of(path: &Path) -> Result<&Path, BlobError> {
+    match path.parent() {
+        Some(dir) if dir.as_os_str().is_empty() => Ok(Path::new(".")),
+        Some(dir) => Ok(dir),
+        None => Err(corrupt(path, "blob path has no directory")),
+    }
+}
+
+/// Syncs a directory, so the entries it holds now survive a crash.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// "No such file", also when a directory of the path is a file.
+fn is_missing(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
 }
 
 fn open(path: &Path, key: &BlobKey) -> Result<BufReader<File>, BlobError> {
     match File::open(path) {
         Ok(file) => Ok(BufReader::new(file)),
         // A file where a directory of the path should be also means "no such blob".
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            Err(BlobError::NotFound(key.to_string()))
-        }
+        Err(e) if is_missing(&e) => Err(BlobError::NotFound(key.to_string())),
         Err(e) => Err(io_error(path, &e)),
     }
+}
+
+fn read_meta(path: &Path, key: &BlobKey) -> Result<BlobMeta, BlobError> {
+    let mut reader = open(path, key)?;
+    let header = read_header(&mut reader, path)?;
+    Ok(meta_of(key, header))
 }
 
 fn read_header(reader: &mut BufReader<File>, path: &Path) -> Result<Header, BlobError> {
@@ -371,31 +415,126 @@ mod tests {
         )
     }
 
-    #[test]
-    fn keys_map_to_paths_that_never_collide() {
-        let b = blobs(Path::new("/r"));
-        let path = |k: &str| b.path_of(&BlobKey::parse(k).unwrap());
-        assert_eq!(path("a/b/c.pdf"), Path::new("/r/a.d/b.d/c.pdf.blob"));
-        assert_ne!(path("a"), path("a/b").parent().unwrap());
-        let long = "x".repeat(500);
-        let long_path = path(&format!("a/{long}"));
-        let name = long_path.file_name().unwrap().to_str().unwrap();
-        assert!(name.len() <= 255 && name.contains('~'), "{name}");
-        assert_ne!(long_path, path(&format!("a/{long}y")));
-        assert_eq!(path(&"y".repeat(240)).file_name().unwrap().len(), 245);
-    }
-
     #[tokio::test]
     async fn the_file_holds_a_header_then_the_content() {
         let dir = tempfile::tempdir().unwrap();
         let b = blobs(dir.path());
         let key = BlobKey::parse("x/y.txt").unwrap();
         b.put(&key, "text/plain", b"hi".to_vec()).await.unwrap();
-        let raw = fs::read(dir.path().join("x.d/y.txt.blob")).unwrap();
+        let path = layout::path(dir.path(), &key);
+        let raw = fs::read(&path).unwrap();
         assert!(raw.starts_with(MAGIC));
         assert!(raw.ends_with(b"}\nhi"));
         // Only the blob file remains: no temporary files.
-        assert_eq!(fs::read_dir(dir.path().join("x.d")).unwrap().count(), 1);
+        assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_ticket_creates_no_directories_once_its_bucket_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = blobs(dir.path());
+        let key = |entry: &str, n: u32| {
+            BlobKey::parse(format!("demo/tickets/t1/{entry}/{n}-a.pdf")).unwrap()
+        };
+        b.put(&key("e1", 1), "application/pdf", b"1".to_vec())
+            .await
+            .unwrap();
+        let bucket = layout::path(dir.path(), &key("e1", 1))
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        // The entry's other files go beside the first: no new directory.
+        b.put(&key("e1", 2), "application/pdf", b"2".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(
+            layout::path(dir.path(), &key("e1", 2)).parent().unwrap(),
+            bucket
+        );
+        let dirs = |root: &Path| {
+            let mut count = 0;
+            let mut stack = vec![root.to_path_buf()];
+            while let Some(d) = stack.pop() {
+                for entry in fs::read_dir(d).unwrap() {
+                    let entry = entry.unwrap();
+                    if entry.file_type().unwrap().is_dir() {
+                        count += 1;
+                        stack.push(entry.path());
+                    }
+                }
+            }
+            count
+        };
+        assert_eq!(dirs(dir.path()), 2, "the instance and one bucket");
+    }
+
+    #[tokio::test]
+    async fn concurrent_puts_of_siblings_are_all_stored_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = blobs(dir.path());
+        let puts = (0..24).map(|n| {
+            let b = b.clone();
+            tokio::spawn(async move {
+                let key = BlobKey::parse(format!("demo/tickets/t/e/{n}-f.bin")).unwrap();
+                let bytes = vec![u8::try_from(n).unwrap(); 1000 + n * 100];
+                b.put(&key, "application/octet-stream", bytes.clone())
+                    .await
+                    .unwrap();
+                (key, bytes)
+            })
+        });
+        for put in puts.collect::<Vec<_>>() {
+            let (key, bytes) = put.await.unwrap();
+            assert_eq!(b.get(&key).await.unwrap().bytes, bytes);
+        }
+        let bucket = layout::path(
+            dir.path(),
+            &BlobKey::parse("demo/tickets/t/e/0-f.bin").unwrap(),
+        );
+        let names: Vec<String> = fs::read_dir(bucket.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 24);
+        assert!(names.iter().all(|n| n.ends_with(".blob")), "{names:?}");
+    }
+
+    #[tokio::test]
+    async fn blobs_of_the_older_layout_are_read_replaced_and_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = blobs(dir.path());
+        let key = BlobKey::parse("demo/tickets/t/e/1-a.txt").unwrap();
+        // A blob written before the buckets: its file moved to the old place.
+        b.put(&key, "text/plain", b"old".to_vec()).await.unwrap();
+        let legacy = layout::legacy_path(dir.path(), &key);
+        fs::create_dir_all(legacy.parent().unwrap()).unwrap();
+        fs::rename(layout::path(dir.path(), &key), &legacy).unwrap();
+        assert_eq!(b.get(&key).await.unwrap().bytes, b"old");
+        assert_eq!(b.head(&key).await.unwrap().size, 3);
+        // A new put wins over the old file; a delete removes both.
+        b.put(&key, "text/plain", b"new!".to_vec()).await.unwrap();
+        assert_eq!(b.get(&key).await.unwrap().bytes, b"new!");
+        b.delete(&key).await.unwrap();
+        assert!(matches!(b.get(&key).await, Err(BlobError::NotFound(_))));
+        assert!(!legacy.exists());
+    }
+
+    #[tokio::test]
+    async fn a_leftover_temporary_file_is_never_a_blob() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = blobs(dir.path());
+        let key = BlobKey::parse("demo/x/a.txt").unwrap();
+        b.put(&key, "text/plain", b"whole".to_vec()).await.unwrap();
+        // What a crash between the write and the rename leaves: a partial
+        // temporary file beside the blob.
+        let bucket = layout::path(dir.path(), &key)
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        fs::write(bucket.join(".0123.tmp"), &MAGIC[..4]).unwrap();
+        assert_eq!(b.get(&key).await.unwrap().bytes, b"whole");
+        b.put(&key, "text/plain", b"again".to_vec()).await.unwrap();
+        assert_eq!(b.get(&key).await.unwrap().bytes, b"again");
     }
 
     #[tokio::test]
@@ -415,7 +554,7 @@ mod tests {
         let b = blobs(dir.path());
         let key = BlobKey::parse("y.txt").unwrap();
         b.put(&key, "text/plain", b"hello".to_vec()).await.unwrap();
-        let path = dir.path().join("y.txt.blob");
+        let path = layout::path(dir.path(), &key);
         let mut raw = fs::read(&path).unwrap();
         *raw.last_mut().unwrap() = b'O';
         fs::write(&path, &raw).unwrap();
