@@ -461,3 +461,94 @@ fn bad_rules_are_refused_when_saved_with_their_codes() {
     );
     assert!(message(&r).ends_with("[rule_bad_regex]"), "{}", r.text());
 }
+
+#[test]
+fn an_agent_is_assigned_only_tickets_of_a_department_it_works_in() {
+    let app = TestApp::new();
+    // Marta works in the Academic Office (2) only.
+    let r = app.api(
+        "POST",
+        &format!("{DEMO}/agents"),
+        Some(&json!({"name": "Marta", "email": "marta@uni.example", "department": 2, "role": 1})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let marta = json(&r)["agent"]["id"].clone();
+
+    // Refused when saved where the rule fixes the department.
+    for rule in [
+        json!({"name": "IT to Marta", "moment": {"on": "creation"},
+               "actions": [{"do": "set_department", "department": 1}, {"do": "assign_agent", "agent": marta}]}),
+        json!({"name": "IT to Marta", "moment": {"on": "update"},
+               "conditions": [{"field": "department", "op": "equals", "value": "1"}],
+               "actions": [{"do": "assign_agent", "agent": marta}]}),
+    ] {
+        let r = app.api("POST", &format!("{DEMO}/rules"), Some(&rule));
+        assert_eq!(r.status, 400, "{rule}: {}", r.text());
+        assert!(
+            message(&r).ends_with("[rule_agent_no_access]"),
+            "{}",
+            r.text()
+        );
+    }
+    // Where it is hers, saved and carried out.
+    save_rule(
+        &app,
+        &json!({"name": "Grades to Marta", "moment": {"on": "creation"},
+                "conditions": [{"field": "subject", "op": "contains", "value": "grades"}],
+                "actions": [{"do": "set_department", "department": 2}, {"do": "assign_agent", "agent": marta}]}),
+    );
+    let grades = open(&app, &web_ticket("ana@uni.example", "Grades", "Missing."));
+    assert_eq!(
+        (grades["department"].clone(), grades["assignee"].clone()),
+        (json!(2), marta.clone())
+    );
+
+    // Where the rule does not fix it, the ticket's department decides when
+    // the rule runs: skipped, and the thread says why.
+    save_rule(
+        &app,
+        &json!({"name": "Labs to Marta", "moment": {"on": "creation"},
+                "conditions": [{"field": "subject", "op": "contains", "value": "lab"}],
+                "actions": [{"do": "assign_agent", "agent": marta}, {"do": "set_priority", "priority": 2}]}),
+    );
+    save_rule(
+        &app,
+        &json!({"name": "Notes to Marta", "moment": {"on": "update", "events": ["note"]},
+                "actions": [{"do": "assign_agent", "agent": marta}]}),
+    );
+    let lab = open(
+        &app,
+        &web_ticket("pau@uni.example", "Lab access", "My card."),
+    );
+    let number = lab["number"].as_str().unwrap().to_owned();
+    assert_eq!(lab["assignee"], Value::Null);
+    assert_eq!(
+        lab["priority"], 2,
+        "the rule's other actions are carried out"
+    );
+    let skipped = |app: &TestApp, rule: &str| -> String {
+        let (_, thread) = app.ticket_and_thread(DEMO, &number);
+        thread
+            .iter()
+            .find(|e| e.event.as_deref() == Some("rule_fired") && e.data["name"] == rule)
+            .and_then(|e| e.data.get("skipped").cloned())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        skipped(&app, "Labs to Marta"),
+        format!("assign_agent {marta}: agent {marta} has no access to department 1")
+    );
+    let r = app.api(
+        "POST",
+        &format!("{DEMO}/tickets/{number}/notes"),
+        Some(&json!({"body": "Checking the card reader."})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let (ticket, _) = app.ticket_and_thread(DEMO, &number);
+    assert_eq!(ticket.assignee, None);
+    assert!(
+        skipped(&app, "Notes to Marta").contains("has no access to department 1"),
+        "{}",
+        skipped(&app, "Notes to Marta")
+    );
+}

@@ -7,9 +7,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::condition::Op;
+use super::condition::{Field, Op};
 use super::{Action, Condition};
-use crate::domain::Source;
+use crate::domain::{AgentId, DepartmentId, Source};
 
 /// Most conditions a rule has.
 pub const MAX_CONDITIONS: usize = 50;
@@ -204,6 +204,33 @@ impl RuleError {
 }
 
 impl Rule {
+    /// The department a ticket is in when the rule fires on it, as far as
+    /// the rule fixes it: its last `set_department`, else a `department
+    /// equals` condition it needs (matching all, or its only condition).
+    #[must_use]
+    pub fn department(&self) -> Option<DepartmentId> {
+        let set = self.actions.iter().rev().find_map(|a| match a {
+            Action::SetDepartment { department } => Some(*department),
+            _ => None,
+        });
+        let needs_all = self.matching == Matching::All || self.conditions.len() == 1;
+        set.or_else(|| {
+            self.conditions
+                .iter()
+                .filter(|_| needs_all)
+                .filter(|c| c.field == Field::Department && c.op == Op::Equals)
+                .find_map(|c| c.value.trim().parse().ok().map(DepartmentId))
+        })
+    }
+
+    /// The agents the rule assigns tickets to.
+    pub fn assigned_agents(&self) -> impl Iterator<Item = AgentId> + '_ {
+        self.actions.iter().filter_map(|a| match a {
+            Action::AssignAgent { agent } => Some(*agent),
+            _ => None,
+        })
+    }
+
     /// The rule's own rules: conditions that compile, actions that fit the
     /// moment, a time rule with a time condition. References to the
     /// instance's objects (departments, agents, ...) are the services'.

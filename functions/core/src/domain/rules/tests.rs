@@ -350,3 +350,38 @@ fn unassigned_counts_from_when_the_assignment_ended() {
     let view = TicketView::of(&t, "a@b.example", "A", "", T0 + 5 * HOUR);
     assert_eq!(next_moment(&rules[0], &view), None);
 }
+
+#[test]
+fn the_department_a_rule_fixes_is_its_last_move_else_a_condition_it_needs() {
+    let department = |v: serde_json::Value| rule(v).department();
+    assert_eq!(
+        department(json!({"name": "r", "moment": {"on": "creation"},
+            "conditions": [{"field": "department", "op": "equals", "value": "3"}],
+            "actions": [{"do": "set_department", "department": 4}, {"do": "assign_agent", "agent": 1},
+                        {"do": "set_department", "department": 5}]})),
+        Some(DepartmentId(5))
+    );
+    assert_eq!(
+        department(json!({"name": "r", "moment": {"on": "update"},
+            "conditions": [{"field": "subject", "op": "contains", "value": "x"},
+                           {"field": "department", "op": "equals", "value": " 3 "}],
+            "actions": [{"do": "assign_agent", "agent": 1}]})),
+        Some(DepartmentId(3))
+    );
+    // Any of two conditions, or not an equality: not fixed.
+    assert_eq!(
+        department(
+            json!({"name": "r", "moment": {"on": "update"}, "matching": "any",
+            "conditions": [{"field": "subject", "op": "contains", "value": "x"},
+                           {"field": "department", "op": "equals", "value": "3"}],
+            "actions": [{"do": "assign_agent", "agent": 1}]})
+        ),
+        None
+    );
+    assert_eq!(
+        department(json!({"name": "r", "moment": {"on": "update"},
+            "conditions": [{"field": "department", "op": "not_equals", "value": "3"}],
+            "actions": [{"do": "assign_agent", "agent": 1}]})),
+        None
+    );
+}

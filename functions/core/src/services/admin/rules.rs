@@ -1,7 +1,8 @@
 //! Rules as an admin kind: their changes, their checks (the rule's own,
 //! [`Rule::check`], with its stable code in brackets; then every object an
-//! action names must exist: `[rule_unknown_department]`, ...). Listing,
-//! reading, creating, updating and deleting are
+//! action names must exist: `[rule_unknown_department]`, ...; an agent
+//! an action assigns to must work in the department the rule puts the
+//! ticket in: `[rule_agent_no_access]`). Listing, reading, creating, updating and deleting are
 //! [`objects`](super::objects); lists come by id, and rules run by
 //! `order`, then id.
 
@@ -11,8 +12,10 @@ use super::objects::{Deletable, Object, set};
 use super::{records, validate};
 use crate::domain::rules::{Action, Condition, Matching, Moment, Rule, RuleError, RuleId};
 use crate::domain::{
-    AgentId, CannedId, DepartmentId, PriorityId, SlaPlanId, StatusId, TeamId, TopicId,
+    Agent, AgentId, CannedId, DepartmentId, PriorityId, SlaPlanId, StatusId, TeamId, TopicId,
 };
+use crate::services::rules::apply::works_in;
+use crate::services::tickets::config;
 use crate::services::{Ctx, ServiceError};
 
 /// Changes to a rule made from `version`; absent fields stay. Conditions
@@ -105,6 +108,20 @@ impl Object for Rule {
                     "actions",
                     format!("{what} {id} does not exist [{code}]"),
                 ));
+            }
+        }
+        // An agent is given only tickets of a department it works in.
+        if let Some(department) = self.department() {
+            for id in self.assigned_agents() {
+                let agent: Option<Agent> = config::object(ctx, AgentId::KIND, id.0).await?;
+                if agent.is_some_and(|a| !works_in(&a, department)) {
+                    return Err(validate::invalid(
+                        "actions",
+                        format!(
+                            "agent {id} has no access to department {department}, where the rule puts the ticket [rule_agent_no_access]"
+                        ),
+                    ));
+                }
             }
         }
         Ok(())

@@ -20,7 +20,7 @@ use crate::domain::change::{self, Change, event, event_entry};
 use crate::domain::rules::{
     Action, CompiledRule, Field, Fired, Happening, Outcome, Rule, TicketView, UpdateEvent, evaluate,
 };
-use crate::domain::{AgentId, TeamId};
+use crate::domain::{Agent, AgentId, TeamId};
 use crate::domain::{
     Author, Collaborator, CopyKind, Department, DepartmentId, Entry, EntryId, EntryKind, HelpTopic,
     PriorityId, State, Status, StatusId, Ticket, TopicId,
@@ -329,11 +329,13 @@ impl Creation {
                             change::apply(ticket, change, &by(), now);
                         }
                     }
-                    other => {
-                        if let Some(change) = change_for(ctx, other).await? {
+                    other => match change_for(ctx, other, ticket.department).await? {
+                        Effect::Change(change) => {
                             change::apply(ticket, change, &by(), now);
                         }
-                    }
+                        Effect::Skipped(why) => skipped[at].push(why),
+                        Effect::Nothing => {}
+                    },
                 }
             }
         }
@@ -350,6 +352,27 @@ impl Creation {
             .chain(notes)
             .collect();
         Ok(applied)
+    }
+}
+
+/// Whether `agent` may be given tickets of `department` (administrators
+/// work everywhere).
+pub(crate) fn works_in(agent: &Agent, department: DepartmentId) -> bool {
+    agent.admin || agent.role_in(department).is_some()
+}
+
+/// What an action comes to on a ticket.
+enum Effect {
+    Change(Change),
+    /// Not carried out, and why (recorded in the rule's `rule_fired`).
+    Skipped(String),
+    /// Nothing to change (what it names is gone, or it is no change).
+    Nothing,
+}
+
+impl From<Option<Change>> for Effect {
+    fn from(change: Option<Change>) -> Self {
+        change.map_or(Effect::Nothing, Effect::Change)
     }
 }
 
@@ -412,10 +435,26 @@ async fn collaborators(
     Ok(out)
 }
 
-/// The ticket change an action makes, if it is one and what it names
-/// still exists.
-async fn change_for(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Change>, ServiceError> {
-    Ok(match action {
+/// The ticket change an action makes on a ticket of `department`, if it
+/// is one and what it names still exists; an agent is assigned only a
+/// ticket of a department it works in.
+async fn change_for(
+    ctx: &Ctx<'_>,
+    action: &Action,
+    department: DepartmentId,
+) -> Result<Effect, ServiceError> {
+    if let Action::AssignAgent { agent } = action {
+        let found = lookup::<Agent>(ctx, AgentId::KIND, agent.0).await?;
+        return Ok(match found.filter(|a| a.active) {
+            Some(a) if works_in(&a, department) => Effect::Change(Change::AssignAgent(a.id)),
+            Some(_) => Effect::Skipped(format!(
+                "{}: agent {agent} has no access to department {department}",
+                action.describe()
+            )),
+            None => Effect::Nothing,
+        });
+    }
+    Ok(Effect::from(match action {
         Action::SetPriority { priority } => {
             lookup::<crate::domain::Priority>(ctx, PriorityId::KIND, priority.0)
                 .await?
@@ -427,12 +466,6 @@ async fn change_for(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Change>, Se
         Action::Close => Some(Change::SetStatus(
             config::first_status(ctx, State::Closed).await?,
         )),
-        Action::AssignAgent { agent } => {
-            lookup::<crate::domain::Agent>(ctx, AgentId::KIND, agent.0)
-                .await?
-                .filter(|a| a.active)
-                .map(|a| Change::AssignAgent(a.id))
-        }
         Action::AssignTeam { team } => lookup::<crate::domain::Team>(ctx, TeamId::KIND, team.0)
             .await?
             .map(|t| Change::AssignTeam(t.id)),
@@ -453,8 +486,9 @@ async fn change_for(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Change>, Se
         | Action::SetSla { .. }
         | Action::AddCollaborators { .. }
         | Action::DisableAutoResponse
+        | Action::AssignAgent { .. }
         | Action::AddNote { .. } => None,
-    })
+    }))
 }
 
 /// The update event an entry of the conversation is.
@@ -690,7 +724,14 @@ pub(crate) async fn carry_out(
                 Action::AddCollaborators { addresses } => {
                     collaborators(ctx, next, addresses).await?
                 }
-                other => change_for(ctx, other).await?.into_iter().collect(),
+                other => match change_for(ctx, other, next.department).await? {
+                    Effect::Change(change) => vec![change],
+                    Effect::Skipped(why) => {
+                        skipped[at].push(why);
+                        continue;
+                    }
+                    Effect::Nothing => Vec::new(),
+                },
             };
             entries.extend(change::apply_all(next, changes, &by(), now));
         }
