@@ -552,3 +552,76 @@ fn an_agent_is_assigned_only_tickets_of_a_department_it_works_in() {
         skipped(&app, "Notes to Marta")
     );
 }
+
+#[test]
+fn a_replay_sees_the_headers_and_the_address_of_the_mail_that_opened_a_ticket() {
+    let app = TestApp::new();
+    let spam = mail(
+        "winner@lottery.example",
+        "support@demo.taquilla.test",
+        "You won",
+        "X-Spam-Flag: YES\r\nX-Spam-Score: 9.1\r\nReceived: from mx.lottery.example\r\n",
+        "Claim your prize.",
+    );
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &spam);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let spam_number = r.text().trim().to_owned();
+    let ham = mail(
+        "ana@uni.example",
+        "academic@demo.taquilla.test",
+        "Grades",
+        "X-Spam-Flag: NO\r\n",
+        "My grades are missing.",
+    );
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &ham);
+    assert_eq!(r.status, 201, "{}", r.text());
+    open(&app, &web_ticket("pau@uni.example", "Wi-Fi", "Slow."));
+
+    // Agents see what was kept; traces are left out.
+    let (ticket, _) = app.ticket_and_thread(DEMO, &spam_number);
+    let kept = ticket.opening_mail.expect("kept");
+    assert_eq!(
+        kept.recipient.as_deref(),
+        Some("support@demo.taquilla.test")
+    );
+    assert!(
+        kept.headers
+            .contains(&("X-Spam-Flag".to_owned(), "YES".to_owned()))
+    );
+    assert!(!kept.headers.iter().any(|(n, _)| n == "Received"));
+
+    let replay = |rule: &Value| {
+        let r = app.api("POST", &format!("{DEMO}/rules/replay?days=1"), Some(rule));
+        assert_eq!(r.status, 200, "{}", r.text());
+        let report = json(&r);
+        let numbers: Vec<String> = report["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["number"].as_str().unwrap().to_owned())
+            .collect();
+        (report["examined"].as_u64(), numbers)
+    };
+    let flagged = json!({
+        "name": "Spam", "moment": {"on": "creation"},
+        "conditions": [{"field": "header:x-spam-flag", "op": "equals", "value": "yes"}],
+        "actions": [{"do": "reject"}],
+    });
+    assert_eq!(replay(&flagged), (Some(3), vec![spam_number.clone()]));
+    // Every occurrence must pass a negative test; a ticket without the
+    // header passes it.
+    let not_flagged = json!({
+        "name": "Not spam", "moment": {"on": "creation"},
+        "conditions": [{"field": "header:X-Spam-Flag", "op": "not_equals", "value": "yes"}],
+        "actions": [{"do": "set_priority", "priority": 2}],
+    });
+    assert_eq!(replay(&not_flagged).1.len(), 2);
+    let academic = json!({
+        "name": "Academic mailbox", "moment": {"on": "creation"},
+        "conditions": [{"field": "recipient", "op": "starts_with", "value": "academic@"}],
+        "actions": [{"do": "set_department", "department": 2}],
+    });
+    let (_, numbers) = replay(&academic);
+    assert_eq!(numbers.len(), 1);
+    assert_ne!(numbers[0], spam_number);
+}

@@ -8,7 +8,8 @@
 //! by page, and never beyond the instance. Tickets active in the window but
 //! opened before it are read and skipped. The requester is read only when
 //! the rule looks at them, the first message only when it looks at the
-//! body; past mail headers are not kept, so header conditions see none.
+//! body; header and receiving-address conditions see what the ticket kept
+//! of the mail that opened it (`Ticket::opening_mail`), read with it.
 //!
 //! Conditions decide alone (a replay ignores the rule's moment and
 //! whether it is enabled); time conditions are measured now.
@@ -117,7 +118,8 @@ pub async fn replay(
                     } else {
                         String::new()
                     };
-                    let view = TicketView::of(&ticket, &email, &name, &body, now);
+                    let view = TicketView::of(&ticket, &email, &name, &body, now)
+                        .with_opening_mail(&ticket);
                     let outcome = evaluate(&rules, Happening::Replay, &view);
                     if outcome.fired.is_empty() {
                         continue;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use super::attachments::{self, NewAttachment};
 use super::routing::route;
 use super::{config, fields, numbers, round_robin, store};
+use crate::domain::rules::OpeningMail;
 use crate::domain::{
     Author, AutoAssign, Collaborator, CopyKind, DepartmentId, Entry, EntryId, EntryKind, HelpTopic,
     Permission, PriorityId, Source, State, Ticket, TicketId, TopicId, User,
@@ -304,7 +305,8 @@ async fn open_with(
         sla_clock: Default::default(),
         unassigned_since: None,
         rule_timer: Default::default(),
-        opening_mail: None,
+        // Kept for the rules that look at the mail later (replay, time rules).
+        opening_mail: mail.and_then(|m| OpeningMail::keep(&m.headers, m.recipient.as_deref())),
         links: Vec::new(),
         version: 1,
     };
