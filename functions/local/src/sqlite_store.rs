@@ -205,6 +205,21 @@ impl ItemStore for SqliteStore {
                 .readers
                 .inline(|conn| query::page(conn, query, after.as_ref(), now));
         }
+        // A query allowed a long page often finds a short one (the
+        // configuration objects of an instance, its pending mail): a first
+        // short page inline is the whole answer when it ends the results,
+        // and only a longer one goes to a blocking thread.
+        let short = Query {
+            limit: INLINE_QUERY_LIMIT,
+            ..query.clone()
+        };
+        let page = self
+            .inner
+            .readers
+            .inline(|conn| query::page(conn, &short, after.as_ref(), now))?;
+        if page.cursor.is_none() {
+            return Ok(page);
+        }
         let query = query.clone();
         self.inner
             .readers

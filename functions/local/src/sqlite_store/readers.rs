@@ -7,7 +7,9 @@
 //! already caches, and a hop to a blocking thread and back costs two
 //! context switches, more than the read itself (a ticket's creation makes
 //! about seven such reads). Longer reads run [`blocking`](Readers::blocking)
-//! on tokio's blocking threads so that they never hold up a runtime worker.
+//! on tokio's blocking threads so that they never hold up a runtime worker;
+//! a query allowed a longer page first reads a short one inline, which is
+//! the whole answer when the results end within it.
 //! A reader never waits for the writer in WAL mode.
 
 use std::path::PathBuf;

@@ -182,3 +182,45 @@ async fn the_checkpoint_thread_copies_committed_pages_into_the_database_file() {
         200
     );
 }
+
+/// A long page is answered by a short one read inline when the results end
+/// within it, and in full otherwise: the same items and cursors either way.
+#[tokio::test]
+async fn long_pages_are_whole_whether_read_inline_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    let inline = INLINE_QUERY_LIMIT as usize;
+    for (partition, count) in [("short", inline / 2), ("long", inline + 50)] {
+        for n in 0..count {
+            store
+                .put(item(partition, &format!("s{n:04}")), None)
+                .await
+                .unwrap();
+        }
+    }
+    let short = store
+        .query(&Query::table("short").limit(1000))
+        .await
+        .unwrap();
+    assert_eq!(short.items.len(), inline / 2);
+    assert_eq!(short.cursor, None);
+
+    let all = store
+        .query(&Query::table("long").limit(1000))
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), inline + 50);
+    assert_eq!(all.cursor, None);
+    let first = store
+        .query(&Query::table("long").limit(INLINE_QUERY_LIMIT + 1))
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), inline + 1);
+    assert_eq!(first.items[..], all.items[..=inline]);
+    let rest = store
+        .query(&Query::table("long").limit(1000).after(first.cursor))
+        .await
+        .unwrap();
+    assert_eq!(rest.items[..], all.items[inline + 1..]);
+    assert_eq!(rest.cursor, None);
+}
