@@ -460,3 +460,61 @@ fn a_welcome_to_an_agent_deactivated_before_it_went_out_is_not_sent() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(app.send_pending_mail(DEMO).is_empty());
 }
+
+/// A reply to `mail` from its recipient, sent where its Reply-To says,
+/// quoting it (the password link with it).
+fn reply_quoting(mail: &ParsedMail, id: &str) -> String {
+    let quoted: String = mail.text.lines().map(|l| format!("> {l}\r\n")).collect();
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: Re: {subject}\r\nMessage-ID: <{id}@demo.example.org>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Thanks! Which department am I in?\r\n\r\n{quoted}",
+        from = mail.to[0].address,
+        to = mail.reply_to[0].address,
+        subject = mail.subject,
+    )
+}
+
+/// Sets the instance's administrator address through the settings API.
+fn set_admin_address(app: &TestApp, address: &str) {
+    let r = app.api("GET", DEMO, None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let current = json(&r);
+    let mut mail = current["mail"].clone();
+    mail["outbound"]["admin_address"] = json!(address);
+    let body = json!({"version": current["version"], "mail": mail});
+    let r = app.api("PATCH", DEMO, Some(&body));
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn replies_to_account_mail_never_reach_a_queue_they_go_to_the_administrator_or_bounce() {
+    let app = TestApp::new();
+    create_agent(&app, "Joan Serra", "jserra@demo.example.org");
+    let welcome = mails_to(&app, "jserra@demo.example.org");
+    // No administrator address: Reply-To the mailbox's no-reply address.
+    let mail = &welcome[0];
+    assert_eq!(mail.reply_to.len(), 1);
+    assert_eq!(
+        mail.reply_to[0].address,
+        "support+noreply@demo.taquilla.test"
+    );
+    assert_eq!(mail.from.address, "support@demo.taquilla.test");
+    // The reply, quoting the link, is refused whole: no ticket holds it.
+    let r = app.osticket_create(
+        Some(DEMO),
+        "email",
+        Some(&app.api_key),
+        &reply_quoting(mail, "joan-1"),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.header("x-error-code"), Some("mail_no_reply"));
+    assert_eq!(app.count_tickets(DEMO), 0);
+
+    // With an administrator address, replies go to that person.
+    set_admin_address(&app, "it-admin@demo.example.org");
+    assert_eq!(forgot(&app, "jserra@demo.example.org").status, 202);
+    let reset = mails_to(&app, "jserra@demo.example.org");
+    assert_eq!(reset.len(), 1);
+    assert_eq!(reset[0].reply_to[0].address, "it-admin@demo.example.org");
+}

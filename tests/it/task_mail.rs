@@ -331,3 +331,141 @@ fn a_task_deleted_before_its_alert_went_out_owes_none() {
     assert_eq!(r.status, 204, "{}", r.text());
     assert!(app.send_pending_mail(DEMO).is_empty());
 }
+
+/// The thread entries of a task that are notes: (author agent, text).
+fn notes(app: &TestApp, task: &Value) -> Vec<(u64, String)> {
+    let id = task["id"].as_str().unwrap();
+    let r = app.api("GET", &format!("{DEMO}/tasks/{id}/thread"), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    json(&r)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "note")
+        .map(|e| {
+            (
+                e["author"]["id"].as_u64().unwrap_or_default(),
+                e["body_text"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A reply from `from` to `alert`, sent to its Reply-To, quoting it the way
+/// a mail client does, with `extra` header lines.
+fn reply_to_alert(alert: &ParsedMail, from: &str, id: &str, extra: &str, text: &str) -> String {
+    let reply_to = &alert.reply_to[0].address;
+    let quoted: String = alert.text.lines().map(|l| format!("> {l}\r\n")).collect();
+    format!(
+        "From: {from}\r\nTo: {reply_to}\r\nSubject: Re: {subject}\r\n\
+         Message-ID: <{id}@demo.example.org>\r\nIn-Reply-To: <{parent}>\r\n{extra}\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         {text}\r\n\r\nOn Mon, 1 Jun 2026 at 10:00, Demo <support@demo.taquilla.test> wrote:\r\n{quoted}",
+        subject = alert.subject,
+        parent = alert.message_id.as_deref().unwrap_or("none"),
+    )
+}
+
+fn error_code(r: &taquilla_tests::http::Response) -> String {
+    r.header("x-error-code").unwrap_or_default().to_owned()
+}
+
+#[test]
+fn an_agents_mail_reply_to_a_task_alert_becomes_a_note_once() {
+    let desk = desk();
+    let app = &desk.app;
+    let task = create_task(
+        app,
+        &desk.ana.1,
+        &json!({"title": "Replace the projector in room 4", "department": 1}),
+    );
+    let sent = app.send_pending_mail(DEMO);
+    let to_bo = sent.iter().find(|m| m.to[0].address == BO).unwrap();
+    // Reply-To: the sending mailbox with a task token signed for Bo.
+    let reply_to = &to_bo.reply_to[0].address;
+    let (base, tag) = taquilla_mail::inbound::plus_tag(reply_to).unwrap();
+    assert_eq!(base, "support");
+    assert!(reply_to.ends_with("@demo.taquilla.test"), "{reply_to}");
+    let read = taquilla_mail::reply_token::ReplyTokens::read_task(&tag).unwrap();
+    assert_eq!(read.task.as_str(), task["id"].as_str().unwrap());
+    // Not a ticket's token: it names no ticket.
+    assert_eq!(taquilla_mail::reply_token::ReplyTokens::read(&tag), None);
+
+    let reply = reply_to_alert(
+        to_bo,
+        "Bo Serra <bo@demo.example.org>",
+        "bo-reply-1",
+        "",
+        "I will fetch a lamp from the store tomorrow morning.",
+    );
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &reply);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("added a note to task"), "{}", r.text());
+    let noted = notes(app, &task);
+    assert_eq!(noted.len(), 1, "{noted:?}");
+    assert_eq!(noted[0].0, u64::from(desk.bo.0));
+    assert!(
+        noted[0]
+            .1
+            .starts_with("I will fetch a lamp from the store tomorrow morning."),
+        "{}",
+        noted[0].1
+    );
+    // The quoted alert is kept, folded away, not taken for Bo's words.
+    assert!(noted[0].1.contains("Quoted text"), "{}", noted[0].1);
+
+    // Delivered again: nothing more, and no ticket ever.
+    let again = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &reply);
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(notes(app, &task).len(), 1);
+    assert_eq!(app.count_tickets(DEMO), 0);
+}
+
+#[test]
+fn a_reply_to_a_task_alert_from_anyone_else_is_refused_and_opens_nothing() {
+    let desk = desk();
+    let app = &desk.app;
+    let task = create_task(
+        app,
+        &desk.ana.1,
+        &json!({"title": "Renew the licence", "department": 1}),
+    );
+    let sent = app.send_pending_mail(DEMO);
+    let to_bo = sent.iter().find(|m| m.to[0].address == BO).unwrap();
+    // Carla (an agent, but the alert was not hers), someone outside, and
+    // Bo with a token altered by one character.
+    let outsider = reply_to_alert(to_bo, "eve@uni.example", "eve-1", "", "Let me in.");
+    let carla = reply_to_alert(to_bo, CARLA, "carla-1", "", "Mine now.");
+    let reply_to = to_bo.reply_to[0].address.clone();
+    let (_, tag) = taquilla_mail::inbound::plus_tag(&reply_to).unwrap();
+    let mut altered: Vec<char> = tag.chars().collect();
+    altered[5] = if altered[5] == 'a' { 'b' } else { 'a' };
+    let altered: String = altered.into_iter().collect();
+    let tampered = reply_to_alert(to_bo, BO, "bo-2", "", "Hello.").replace(&tag, &altered);
+    for (raw, who) in [
+        (outsider, "outsider"),
+        (carla, "carla"),
+        (tampered, "tampered"),
+    ] {
+        let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &raw);
+        assert_eq!(
+            (r.status, error_code(&r).as_str()),
+            (400, "task_reply_refused"),
+            "{who}: {}",
+            r.text()
+        );
+    }
+    // An automatic answer from Bo's mailbox is dropped quietly.
+    let vacation = reply_to_alert(
+        to_bo,
+        BO,
+        "bo-away",
+        "Auto-Submitted: auto-replied\r\n",
+        "I am away until Monday.",
+    );
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &vacation);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("task_reply_automatic"), "{}", r.text());
+    assert!(notes(app, &task).is_empty());
+    assert_eq!(app.count_tickets(DEMO), 0);
+}

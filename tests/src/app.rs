@@ -30,6 +30,10 @@ pub struct TestApp {
     /// The clock the server and the services run on.
     pub clock: Arc<dyn Clock>,
     pub token_key: SecretKey,
+    /// The key of the server's reply tokens: mail sent with it
+    /// ([`TestApp::send_pending_mail`]) carries reply addresses the server
+    /// verifies when the reply comes back.
+    pub reply_key: SecretKey,
     /// A token of the demo instance's admin agent.
     pub token: String,
     /// An API key of the demo instance, allowed from loopback, with every
@@ -85,6 +89,7 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let master = MasterKey::generate().unwrap();
         let token_key = master.derive(Purpose::AgentTokens);
+        let reply_key = master.derive(Purpose::ReplyTokens);
         let (url, store, blobs) = rt.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let url = format!("http://{}", listener.local_addr().unwrap());
@@ -111,7 +116,7 @@ impl TestApp {
                 signed_blobs: Some(blobs.clone()),
                 pages: Arc::new(taquilla_web::Pages::embedded().unwrap()),
                 token_key: Arc::new(token_key.clone()),
-                reply_key: Arc::new(master.derive(Purpose::ReplyTokens)),
+                reply_key: Arc::new(reply_key.clone()),
             };
             let app =
                 taquilla_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -135,6 +140,7 @@ impl TestApp {
             blobs,
             clock,
             token_key,
+            reply_key,
             token,
             api_key: String::new(),
             dir,
@@ -262,9 +268,7 @@ impl TestApp {
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
         let mailer = OutboxMailer::new(outbox.clone());
-        let tokens = taquilla_mail::reply_token::ReplyTokens::new(
-            MasterKey::generate().unwrap().derive(Purpose::ReplyTokens),
-        );
+        let tokens = taquilla_mail::reply_token::ReplyTokens::new(self.reply_key.clone());
         let instance = InstanceId::parse(instance).unwrap();
         let ctx = taquilla_core::services::Ctx {
             store: self.store.as_ref(),

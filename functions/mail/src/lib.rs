@@ -15,6 +15,7 @@
 pub mod canned;
 pub mod dispatch;
 pub mod inbound;
+pub mod no_reply;
 pub mod outbound;
 pub mod pipeline;
 pub mod reply_token;

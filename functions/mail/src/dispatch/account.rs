@@ -2,12 +2,30 @@
 //! to the agent alone, in the instance's language, with the link to choose
 //! a password. The link's token is made when the mail is sent
 //! ([`with_link`]), never planned ahead.
+//!
+//! A reply never reaches a queue ([`reply_to`]): it would carry the link,
+//! quoted, where other agents read it. It goes to the instance's
+//! administrator address when there is one, a person who manages accounts,
+//! else to the no-reply address, which refuses it (`crate::no_reply`).
 
-use taquilla_core::domain::InstanceId;
+use taquilla_core::domain::{InstanceId, MailSettings};
 use taquilla_core::services::outbox::{AccountMail, AccountOccasion, AccountSubject};
 
 use super::plan::{Planned, deliverable_to, local_time};
 use crate::outbound::{AccountVars, InstanceVars, Mailbox, PersonVars, TemplateKind, Variables};
+
+/// The Reply-To of an account mail sent from `from`: the administrator
+/// address (unless it is one of the instance's own mailboxes, whose mail
+/// becomes tickets), else `from`'s no-reply address.
+#[must_use]
+pub fn reply_to(settings: &MailSettings, from: &Mailbox) -> Mailbox {
+    match settings.outbound.admin_address.as_deref().map(str::trim) {
+        Some(admin) if !admin.is_empty() && !settings.is_own(admin) => {
+            Mailbox::address(admin.to_owned())
+        }
+        _ => Mailbox::address(crate::no_reply::address(&from.address)),
+    }
+}
 
 /// The page where an agent chooses a password with a link's token.
 #[must_use]
@@ -81,6 +99,32 @@ pub fn with_link(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replies_go_to_the_administrator_else_nowhere() {
+        let from = Mailbox::new("Help", "support@uni.example");
+        let mut settings = MailSettings {
+            mailboxes: vec![taquilla_core::domain::mail_settings::Mailbox {
+                address: "support@uni.example".into(),
+                department: taquilla_core::domain::DepartmentId(1),
+                topic: None,
+                priority: None,
+            }],
+            ..MailSettings::default()
+        };
+        assert_eq!(
+            reply_to(&settings, &from).address,
+            "support+noreply@uni.example"
+        );
+        settings.outbound.admin_address = Some("it-admin@uni.example".into());
+        assert_eq!(reply_to(&settings, &from).address, "it-admin@uni.example");
+        // An administrator address that is a mailbox would open tickets.
+        settings.outbound.admin_address = Some("Support+x@uni.example".into());
+        assert_eq!(
+            reply_to(&settings, &from).address,
+            "support+noreply@uni.example"
+        );
+    }
 
     #[test]
     fn the_link_leads_to_the_instances_password_page() {

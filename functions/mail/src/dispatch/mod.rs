@@ -232,7 +232,11 @@ impl Work {
                     subject.department.as_ref(),
                     Some(subject.task.department),
                 );
-                send_plain(ctx, dispatcher, from, planned).await
+                let reply_to = from.as_ref().map(|from| {
+                    let to = &planned.to.address;
+                    task::reply_to(dispatcher.tokens, ctx.instance, from, &subject.task.id, to)
+                });
+                send_plain(ctx, dispatcher, from, reply_to, planned).await
             }
             Work::Account(subject, mail) => {
                 // The link's secret is made now, for this mail only.
@@ -246,7 +250,10 @@ impl Work {
                 let planned =
                     account::with_link(planned, dispatcher.public_url, ctx.instance, &token);
                 let from = sender(&subject.instance, None, None);
-                send_plain(ctx, dispatcher, from, &planned).await
+                let reply_to = from
+                    .as_ref()
+                    .map(|from| account::reply_to(&subject.instance.mail, from));
+                send_plain(ctx, dispatcher, from, reply_to, &planned).await
             }
         }
     }
@@ -534,12 +541,14 @@ async fn deliver(dispatcher: &Dispatcher<'_>, outgoing: &Outgoing) -> Result<Str
 }
 
 /// Renders, composes and sends a mail about no ticket (a task, an
-/// account): no reply token, no thread to reference, nothing to record for
-/// threading.
+/// account) with the Reply-To its kind chose (a task token address, an
+/// administrator, the no-reply address): no ticket token, no thread to
+/// reference, nothing to record for threading.
 async fn send_plain(
     ctx: &Ctx<'_>,
     dispatcher: &Dispatcher<'_>,
     from: Option<Mailbox>,
+    reply_to: Option<Mailbox>,
     planned: &Planned,
 ) -> Result<String, Failure> {
     let from = from
@@ -550,6 +559,7 @@ async fn send_plain(
         to: vec![planned.to.clone()],
         cc: planned.cc.clone(),
         bcc: planned.bcc.clone(),
+        reply_to,
         date: ctx.clock.now_ms() / 1000,
         auto_submitted: planned.kind.auto_submitted(),
         language: Some(planned.language),

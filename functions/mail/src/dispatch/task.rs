@@ -10,14 +10,32 @@
 //!
 //! As for tickets: never the agent who acted, nor agents inactive or on
 //! vacation; never an undeliverable address.
+//!
+//! Each alert is Reply-To its sender mailbox with a task token signed for
+//! its recipient ([`reply_to`]): the agent's answer by mail becomes a note
+//! in the task's thread (`pipeline::task_reply`).
 
-use taquilla_core::domain::AgentId;
+use taquilla_core::domain::{AgentId, InstanceId, TaskId};
 use taquilla_core::services::outbox::{TaskMail, TaskOccasion, TaskSubject};
 
 use super::plan::{AlertScope, Planned, alert_recipients, deliverable_to, local_time};
 use crate::outbound::{
     InstanceVars, Mailbox, PersonVars, SafeHtml, TaskVars, TeamVars, TemplateKind, Variables,
 };
+use crate::reply_token::ReplyTokens;
+
+/// Where a reply to an alert about `task` sent from `from` to `recipient`
+/// goes: `from`'s mailbox with the task token signed for `recipient`.
+#[must_use]
+pub fn reply_to(
+    tokens: &ReplyTokens,
+    instance: &InstanceId,
+    from: &Mailbox,
+    task: &TaskId,
+    recipient: &str,
+) -> Mailbox {
+    Mailbox::address(tokens.task_address(&from.address, instance, task, recipient))
+}
 
 /// Every mail `item` asks for, before any was sent.
 #[must_use]

@@ -22,6 +22,22 @@ pub enum Audience {
 /// One occasion on which Taquilla sends mail. The snake_case name is the
 /// template's file name under `templates/mail/{language}/` and the key an
 /// instance's own texts are stored under.
+///
+/// Where a reply goes (the Reply-To the dispatcher sets, whatever the
+/// texts say):
+///
+/// - mail about a ticket: the sending mailbox with the ticket's token
+///   signed for the recipient; the reply joins the ticket's thread;
+/// - task alerts: the sending mailbox with the task's token signed for the
+///   agent alerted; the agent's reply becomes a note in the task's thread,
+///   anyone else's is refused (`task_reply_refused`). The built-in texts
+///   say so in their last line;
+/// - account mail (welcome, password reset), which carries a one-time
+///   password link: the instance's administrator address
+///   (`mail.outbound.admin_address`) when it has one, else the mailbox's
+///   no-reply address (`support+noreply@…`), which refuses all mail
+///   (`mail_no_reply`). A reply, quoting the link, never becomes a ticket
+///   other agents could read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TemplateKind {

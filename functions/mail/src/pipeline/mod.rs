@@ -12,10 +12,14 @@
 //!    our own mail coming back is refused (it would loop);
 //! 4. a delivery failure report is noted in the ticket whose mail bounced
 //!    and never answered;
-//! 5. matching ([`matching`]): a reply joins its ticket as the user's
+//! 5. a reply to a task alert (a task token in the address of ours it was
+//!    delivered to) becomes a note in the task's thread, or is refused
+//!    ([`task_reply`]); mail to the no-reply address of account mail is
+//!    refused (`mail_no_reply`);
+//! 6. matching ([`matching`]): a reply joins its ticket as the user's
 //!    message or an agent's response or note; what points at a ticket
 //!    without passing the checks opens a new ticket linked to it;
-//! 6. anything else opens a ticket routed by the mailbox it was sent to.
+//! 7. anything else opens a ticket routed by the mailbox it was sent to.
 //!
 //! Auto-replies, bulk mail and bounces never ask for an auto-response.
 //! Attachments beyond the instance's limits are refused and noted in the
@@ -25,6 +29,7 @@
 pub mod kept;
 pub mod matching;
 pub mod outcome;
+pub mod task_reply;
 
 use std::collections::BTreeMap;
 
@@ -177,6 +182,13 @@ async fn process(
     }
     if class.kind == MailKind::Bounce {
         return bounce(ctx, tokens, mail, &class, envelope).await;
+    }
+
+    if let Some(token) = task_reply::token_of(settings, mail, &envelope.recipients) {
+        return task_reply::note(ctx, tokens, &token, mail, &class, &mail_ref).await;
+    }
+    if crate::no_reply::is_addressed(settings, mail, &envelope.recipients) {
+        return Ok(rejected(crate::no_reply::REFUSED, crate::no_reply::REASON));
     }
 
     let (attachments, refused) = attachments(mail, raw, &settings.attachments);
@@ -580,13 +592,14 @@ fn quoted_message_ids(text: &str) -> Vec<String> {
 }
 
 async fn duplicate(ctx: &Ctx<'_>, mail: &ParsedMail) -> Result<Outcome, Temporary> {
-    match messages::find(ctx, &mail.dedupe_key).await {
-        Ok(Some(seen)) => Ok(Outcome::Duplicate {
+    match messages::find_any(ctx, &mail.dedupe_key).await {
+        Ok(Some(messages::Seen::Ticket(seen))) => Ok(Outcome::Duplicate {
             ticket: number_of(ctx, &seen.ticket)
                 .await
                 .map_err(|e| temporary(&e))?,
         }),
-        Ok(None) => Ok(Outcome::Duplicate {
+        // A reply noted in a task: no ticket to name.
+        Ok(Some(messages::Seen::Task(_)) | None) => Ok(Outcome::Duplicate {
             ticket: String::new(),
         }),
         Err(error) => Err(temporary(&error)),

@@ -50,6 +50,10 @@ pub enum Outcome {
         matched_by: MatchedBy,
         refused: Vec<String>,
     },
+    /// An agent's mail reply to a task alert, now a note in the task's
+    /// thread (see `pipeline::task_reply`). `not_kept` names the files that
+    /// came with it, which a task note cannot hold (the note names them).
+    TaskNoted { task: String, not_kept: Vec<String> },
     /// Delivered before: nothing changed.
     Duplicate { ticket: String },
     /// A delivery failure report, noted in the ticket whose mail bounced
@@ -90,6 +94,7 @@ impl Outcome {
                 ..
             } => format!("added a {role:?} to ticket {number} (matched by {matched_by:?})")
                 .to_lowercase(),
+            Outcome::TaskNoted { task, .. } => format!("added a note to task {task}"),
             Outcome::Duplicate { ticket } => format!("already received (ticket {ticket})"),
             Outcome::Bounce { number, recipients } => format!(
                 "delivery failure for {} recorded{}",

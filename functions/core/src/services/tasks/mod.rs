@@ -23,5 +23,5 @@ pub mod thread;
 pub mod write;
 
 pub use list::{TaskFilter, list};
-pub use thread::{note, thread};
+pub use thread::{note, note_from_mail, thread};
 pub use write::{NewTask, TaskChanges, close, create, delete, get, reopen, update};

@@ -8,8 +8,9 @@ use super::store;
 use crate::domain::{Author, Entry, EntryId, EntryKind, Task, TaskId};
 use crate::keys;
 use crate::sanitize::Body;
+use crate::services::messages::{self, MailRef};
 use crate::services::{Actor, Ctx, Page, ServiceError};
-use crate::store::{MAX_QUERY_LIMIT, Query};
+use crate::store::{MAX_QUERY_LIMIT, Query, StoreError};
 
 /// Attempts at saving a note when other changes keep winning the race.
 const SAVE_ATTEMPTS: usize = 8;
@@ -27,6 +28,30 @@ pub async fn note(
     id: &TaskId,
     body: &Body,
 ) -> Result<Task, ServiceError> {
+    note_with(ctx, actor, id, body, None).await
+}
+
+/// An agent's mail reply to a task alert, as a note in the task's thread
+/// ([`note`]'s rules). The message is claimed in the same transaction
+/// (`messages::task_claim_op`), so a second delivery of it is `Duplicate`
+/// and writes nothing; its Message-ID is kept on the entry.
+pub async fn note_from_mail(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: &TaskId,
+    body: &Body,
+    mail: &MailRef,
+) -> Result<Task, ServiceError> {
+    note_with(ctx, actor, id, body, Some(mail)).await
+}
+
+async fn note_with(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: &TaskId,
+    body: &Body,
+    mail: Option<&MailRef>,
+) -> Result<Task, ServiceError> {
     if body.raw().len() > MAX_NOTE_BYTES {
         return Err(invalid_body("at most 64 KiB"));
     }
@@ -40,6 +65,13 @@ pub async fn note(
     let Actor::Agent(access) = actor else {
         return Err(ServiceError::Forbidden("task notes are for agents".into()));
     };
+    let mut data = BTreeMap::new();
+    if let Some(mail) = mail {
+        messages::refuse_seen(ctx, mail).await?;
+        if let Some(message_id) = &mail.message_id {
+            data.insert(messages::MESSAGE_ID.to_owned(), message_id.clone());
+        }
+    }
     for _ in 0..SAVE_ATTEMPTS {
         let now = ctx.clock.now_ms();
         let entry = Entry {
@@ -50,13 +82,25 @@ pub async fn note(
             body_text: text.clone(),
             attachments: Vec::new(),
             event: None,
-            data: BTreeMap::new(),
+            data: data.clone(),
             created_at: now,
         };
         let mut next = task.clone();
         next.updated_at = now.max(task.updated_at);
-        match store::save(ctx, task.version, &next, &[entry]).await {
+        let claim = match mail {
+            Some(mail) => vec![messages::task_claim_op(ctx, mail, &task.id, &entry.id)?],
+            None => Vec::new(),
+        };
+        match store::save_with(ctx, task.version, &next, &[entry], claim).await {
             Err(ServiceError::Conflict(_)) => task = load_visible(ctx, actor, id).await?,
+            // Only the claim can fail besides the task's version: the same
+            // message was written meanwhile.
+            Err(ServiceError::Store(StoreError::TransactionCanceled { .. })) if mail.is_some() => {
+                if let Some(mail) = mail {
+                    messages::refuse_seen(ctx, mail).await?;
+                }
+                task = load_visible(ctx, actor, id).await?;
+            }
             other => return other,
         }
     }
