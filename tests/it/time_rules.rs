@@ -3,8 +3,9 @@
 //! closed once, with the thread naming the rule, and one whose user
 //! answered meanwhile is left alone; an unassigned ticket goes to a team
 //! with a higher priority after two business hours, counted from when it
-//! became unassigned; two ticks at once fire each rule once; the tick
-//! reads only what is due.
+//! became unassigned; a rule saved after the tickets reaches them through
+//! the tick's sweep; two ticks at once fire each rule once; the tick reads
+//! only what is due.
 
 use std::sync::Arc;
 
@@ -351,6 +352,8 @@ fn a_tick_reads_only_the_tickets_a_time_rule_is_due_on() {
     for i in 0..30 {
         desk.open(&format!("Later {i}"));
     }
+    // The sweep that follows saving a time rule finds nothing to move.
+    assert_eq!(desk.tick(), TickReport::default());
     desk.clock.set_ms(MON_19_OCT_9H + DAY + MINUTE);
     let counting = CountingStore::new(desk.app.store.clone());
     let before = counting.counts();
@@ -358,6 +361,7 @@ fn a_tick_reads_only_the_tickets_a_time_rule_is_due_on() {
     let after = counting.counts();
     assert_eq!((report.due, report.rules_fired), (3, 3), "{report:?}");
     assert_eq!(after.query - before.query, 2, "the due index and the rules");
+    assert_eq!(after.get - before.get, 1, "no sweep pending");
     assert_eq!(
         after.transact - before.transact,
         3,
@@ -369,4 +373,70 @@ fn a_tick_reads_only_the_tickets_a_time_rule_is_due_on() {
         "the due tickets and the rule"
     );
     assert_eq!(tick_on(&desk.app, &counting), TickReport::default());
+}
+
+#[test]
+fn a_time_rule_saved_after_the_tickets_reaches_them_through_the_ticks_sweep() {
+    let desk = Desk::at(MON_19_OCT_9H);
+    let waiting = desk.created(
+        "statuses",
+        &json!({"name": "Waiting on user", "state": "open"}),
+    );
+    let first = desk.open("Certificate");
+    let second = desk.open("Transcript");
+    let other = desk.open("Grades");
+    let path = format!("{DEMO}/tickets/{other}");
+    let version = desk.ticket(&other)["version"].clone();
+    let r = desk.app.api(
+        "PATCH",
+        &path,
+        Some(&json!({"version": version, "department": 2})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    for n in [&first, &second, &other] {
+        desk.post(
+            &format!("tickets/{n}/responses"),
+            &json!({"body": "Your passport number, please.", "status": waiting["id"]}),
+        );
+    }
+    desk.clock.set_ms(MON_19_OCT_9H + DAY);
+    let rule = desk.rule(&json!({
+        "name": "Auto-close unanswered",
+        "moment": {"on": "time"},
+        "conditions": [
+            {"field": "status", "op": "equals", "value": waiting["id"].to_string()},
+            {"field": "waiting_on_user", "op": "greater_than", "value": "7d"},
+        ],
+        "actions": [{"do": "close"}],
+    }));
+    assert_eq!(desk.ticket(&first)["rule_timer"]["next_ms"], Value::Null);
+
+    // The next tick gives every open ticket, in both departments, its moment.
+    let report = desk.tick();
+    assert_eq!((report.swept, report.rules_fired), (3, 0), "{report:?}");
+    let due = MON_19_OCT_9H + 7 * DAY + 1;
+    for n in [&first, &second, &other] {
+        assert_eq!(desk.ticket(n)["rule_timer"]["next_ms"], due, "{n}");
+    }
+    assert_eq!(desk.tick(), TickReport::default(), "the sweep is done");
+
+    // A change of the rule sweeps again: a day more.
+    let r = desk.app.api(
+        "PATCH",
+        &format!("{DEMO}/rules/{}", rule["id"]),
+        Some(&json!({"version": rule["version"], "conditions": [
+            {"field": "status", "op": "equals", "value": waiting["id"].to_string()},
+            {"field": "waiting_on_user", "op": "greater_than", "value": "8d"},
+        ]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(desk.tick().swept, 3);
+    assert_eq!(desk.ticket(&first)["rule_timer"]["next_ms"], due + DAY);
+
+    desk.clock.set_ms(due + DAY + MINUTE);
+    let report = desk.tick();
+    assert_eq!(report.rules_fired, 3, "{report:?}");
+    for n in [&first, &second, &other] {
+        assert_eq!(desk.ticket(n)["state"], "closed", "{n}");
+    }
 }

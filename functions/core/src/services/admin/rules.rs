@@ -15,8 +15,10 @@ use crate::domain::{
     Agent, AgentId, CannedId, DepartmentId, PriorityId, SlaPlanId, StatusId, TeamId, TopicId,
 };
 use crate::services::rules::apply::works_in;
+use crate::services::rules::sweep;
 use crate::services::tickets::config;
 use crate::services::{Ctx, ServiceError};
+use crate::store::WriteOp;
 
 /// Changes to a rule made from `version`; absent fields stay. Conditions
 /// and actions are replaced whole.
@@ -125,6 +127,20 @@ impl Object for Rule {
             }
         }
         Ok(())
+    }
+
+    /// Saving an enabled time rule (re)starts the sweep that gives open
+    /// tickets their next moment under it ([`sweep`]).
+    async fn linked_writes(
+        ctx: &Ctx<'_>,
+        before: Option<&Self>,
+        after: Option<&Self>,
+    ) -> Result<Vec<WriteOp>, ServiceError> {
+        Ok(if sweep::needed(before, after) {
+            vec![sweep::mark_op(ctx)?]
+        } else {
+            Vec::new()
+        })
     }
 }
 

@@ -13,6 +13,7 @@
 
 pub mod apply;
 pub mod replay;
+pub mod sweep;
 pub mod time;
 
 use crate::domain::rules::{CompiledRule, Rule, RuleId, prepare};

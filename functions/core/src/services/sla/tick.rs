@@ -20,6 +20,11 @@
 //! record that each fired for its stretch, so it does not fire again
 //! until the moment it counts from moves.
 //!
+//! After the due tickets, the tick takes a step of the sweep that follows
+//! a time rule saved, if one is pending
+//! ([`rules::sweep`](crate::services::rules::sweep)); without one that
+//! costs a read.
+//!
 //! Ticks are idempotent and safe to run at once: a second tick that read
 //! the same version loses the conditional write, reads the ticket again,
 //! finds everything handled and writes nothing.
@@ -66,6 +71,9 @@ pub struct TickReport {
     pub skipped: usize,
     /// Time rules fired (one per rule and ticket).
     pub rules_fired: usize,
+    /// Open tickets moved in the due index by the sweep that follows a
+    /// time rule saved (`rules::sweep`).
+    pub swept: usize,
 }
 
 /// Runs the tick for the context's instance at its clock's now.
@@ -91,7 +99,8 @@ pub async fn tick(ctx: &Ctx<'_>) -> Result<TickReport, ServiceError> {
             None => break,
         }
     }
-    if report.written > 0 {
+    report.swept = crate::services::rules::sweep::step(ctx, &rules, &mut plans, now).await?;
+    if report.written > 0 || report.swept > 0 {
         tracing::info!(instance = %ctx.instance, ?report, "sla tick");
     }
     Ok(report)
