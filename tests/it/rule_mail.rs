@@ -5,7 +5,8 @@
 //! `Auto-Submitted: auto-generated`, never to a suppressed or a machine's
 //! address, and once however often the outbox is sent; an update rule
 //! sends nothing for an automatic message; a rule whose mail names an
-//! unknown variable, or an unknown canned response, is refused when saved.
+//! unknown variable, or an unknown canned response, is refused when saved,
+//! and so is an instance's own `rule_mail` text naming one.
 
 use serde_json::{Value, json};
 use taquilla_core::domain::{Author, EntryKind};
@@ -324,4 +325,24 @@ fn a_rule_whose_mail_names_an_unknown_variable_or_canned_response_is_refused() {
                      "actions": [{"do": "send_mail", "to": ["a@uni.example"], "subject": "x", "body": "{{ recipient.secret }}"}]})),
     );
     assert_eq!((r.status, code(&r).as_str()), (400, "unknown_variable"));
+
+    // The rule_mail template is an instance's to change, checked the same
+    // way: the user's magic link is no variable of a mail to other people.
+    let path = format!("{DEMO}/templates/rule_mail/ca");
+    let r = app.api("GET", &path, None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        json(&r)["builtin"]["html"]
+            .as_str()
+            .unwrap()
+            .contains("rule.body_html")
+    );
+    let r = app.api("PUT", &path, Some(&json!({"subject": "{{ ticket.link }}"})));
+    assert_eq!((r.status, code(&r).as_str()), (400, "unknown_variable"));
+    let r = app.api(
+        "PUT",
+        &path,
+        Some(&json!({"subject": "Avís de la regla {{ rule.name }}: {{ rule.subject }}"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
 }

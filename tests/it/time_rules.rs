@@ -3,9 +3,9 @@
 //! closed once, with the thread naming the rule, and one whose user
 //! answered meanwhile is left alone; an unassigned ticket goes to a team
 //! with a higher priority after two business hours, counted from when it
-//! became unassigned; a rule saved after the tickets reaches them through
-//! the tick's sweep; two ticks at once fire each rule once; the tick reads
-//! only what is due.
+//! became unassigned; a rule mails the addresses it names once; a rule
+//! saved after the tickets reaches them through the tick's sweep; two
+//! ticks at once fire each rule once; the tick reads only what is due.
 
 use std::sync::Arc;
 
@@ -439,4 +439,44 @@ fn a_time_rule_saved_after_the_tickets_reaches_them_through_the_ticks_sweep() {
     for n in [&first, &second, &other] {
         assert_eq!(desk.ticket(n)["state"], "closed", "{n}");
     }
+}
+
+#[test]
+fn a_time_rule_mails_the_addresses_it_names_once() {
+    let desk = Desk::at(MON_19_OCT_9H);
+    desk.rule(&json!({
+        "name": "Unanswered for an hour",
+        "moment": {"on": "time"},
+        "conditions": [{"field": "unanswered", "op": "greater_than", "value": "1h"}],
+        "actions": [{"do": "send_mail", "to": ["head@uni.example"],
+                     "subject": "{{ ticket.number }} waits",
+                     "body": "{{ user.name }} has waited an hour for an answer."}],
+    }));
+    let n = desk.open("Certificate");
+    desk.app.send_pending_mail(DEMO);
+    desk.clock.set_ms(MON_19_OCT_9H + HOUR + MINUTE);
+    assert_eq!(desk.tick().rules_fired, 1);
+    assert_eq!(desk.tick(), TickReport::default());
+    let mails = desk.app.send_pending_mail(DEMO);
+    let to_head: Vec<_> = mails
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t.address == "head@uni.example"))
+        .collect();
+    assert_eq!(
+        to_head.len(),
+        1,
+        "{:?}",
+        mails.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    assert!(
+        to_head[0].subject.contains(&format!("{n} waits")),
+        "{}",
+        to_head[0].subject
+    );
+    assert!(
+        to_head[0]
+            .text
+            .contains("Ada has waited an hour for an answer.")
+    );
+    assert!(desk.app.send_pending_mail(DEMO).is_empty());
 }
