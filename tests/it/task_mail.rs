@@ -115,12 +115,11 @@ fn a_new_task_alerts_its_departments_agents_but_never_the_agent_who_created_it()
     // Carla works in another department.
     assert_eq!(recipients(&sent), [ADMIN, BO], "{:?}", subjects(&sent));
     let to_bo = sent.iter().find(|m| m.to[0].address == BO).unwrap();
+    // The instance's first task: number 1, not its id.
+    assert_eq!(task["number"], 1);
     assert_eq!(
         to_bo.subject,
-        format!(
-            "[Task {}] New task: Replace the projector in room 4",
-            task["id"].as_str().unwrap()
-        )
+        "[Task 1] New task: Replace the projector in room 4"
     );
     assert_eq!(to_bo.header("Auto-Submitted"), Some("auto-generated"));
     assert_eq!(to_bo.from.address, "support@demo.taquilla.test");
@@ -181,7 +180,7 @@ fn assigning_a_task_alerts_the_agent_given_it_and_nobody_else() {
         sent[0].subject,
         format!(
             "[Task {}] Assigned to you: Renew the licence",
-            task["id"].as_str().unwrap()
+            task["number"].as_u64().unwrap()
         )
     );
     assert!(

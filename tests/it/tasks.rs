@@ -670,3 +670,32 @@ fn a_team_must_exist_and_giving_one_needs_task_assign() {
     assert_eq!(stored(&app, &t), task, "nothing changed");
     assert!(ids(&app, &format!("team={field}")).is_empty());
 }
+
+#[test]
+fn tasks_are_numbered_one_after_another_in_each_help_desk() {
+    let app = TestApp::new();
+    let tasks: Vec<Value> = (0..3)
+        .map(|n| {
+            create(
+                &app,
+                &json!({"title": format!("Task {n}"), "department": 1}),
+            )
+        })
+        .collect();
+    let numbers: Vec<u64> = tasks
+        .iter()
+        .map(|t| t["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, [1, 2, 3]);
+    // The number stays with the task, and another help desk counts apart.
+    assert_eq!(stored(&app, &id(&tasks[0]))["number"], 1);
+    let other_admin = app.token_for(taquilla_tests::app::OTHER, 1, None);
+    let r = app.api_as(
+        &other_admin,
+        "POST",
+        &format!("{}/tasks", taquilla_tests::app::OTHER),
+        Some(&json!({"title": "Elsewhere", "department": 1})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(json(&r)["number"], 1);
+}

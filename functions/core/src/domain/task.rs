@@ -25,6 +25,16 @@ impl TaskState {
     }
 }
 
+impl Task {
+    /// What people call the task: its number, else (a task older than
+    /// numbers) its id.
+    #[must_use]
+    pub fn label(&self) -> String {
+        self.number
+            .map_or_else(|| self.id.to_string(), |number| number.to_string())
+    }
+}
+
 /// Longest task title, in characters.
 pub const MAX_TITLE_CHARS: usize = 255;
 
@@ -32,6 +42,11 @@ pub const MAX_TITLE_CHARS: usize = 255;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
     pub id: TaskId,
+    /// The task's number in its instance (1, 2, 3, ...), what agents and
+    /// alert subjects call it. Tasks created before numbers have none and
+    /// go by their id.
+    #[serde(default)]
+    pub number: Option<u64>,
     pub title: String,
     /// Sanitised HTML (may be empty).
     #[serde(default)]

@@ -139,7 +139,7 @@ fn variables(
         },
         recipient,
         task: Some(TaskVars {
-            number: task.id.to_string(),
+            number: task.label(),
             title: task.title.clone(),
             department: subject
                 .department

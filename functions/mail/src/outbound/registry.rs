@@ -274,7 +274,11 @@ pub const VARIABLES: &[Variable] = &[
         "Registre General",
     ),
     // Tasks.
-    text("task.number", "The task's number", "T-0312"),
+    text(
+        "task.number",
+        "The task's number in the help desk (its id for tasks older than numbers)",
+        "312",
+    ),
     text(
         "task.title",
         "The task's title",

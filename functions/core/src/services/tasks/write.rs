@@ -25,7 +25,7 @@ use crate::services::outbox::task as task_mail;
 use crate::services::tickets::actions::author_of;
 use crate::services::tickets::config::object;
 use crate::services::{Actor, Ctx, ServiceError, tickets};
-use crate::store::{MAX_QUERY_LIMIT, MAX_TRANSACTION_OPS, Query, WriteOp};
+use crate::store::{MAX_QUERY_LIMIT, MAX_TRANSACTION_OPS, Query, StoreError, Update, WriteOp};
 
 /// Largest description as sent, in bytes.
 const MAX_DESCRIPTION_BYTES: usize = 64 * 1024;
@@ -142,10 +142,12 @@ pub async fn create(ctx: &Ctx<'_>, actor: &Actor, new: NewTask) -> Result<Task, 
             .await
             .map_err(|_| invalid("ticket", "no such ticket"))?;
     }
+    let number = next_number(ctx).await?;
     let now = ctx.clock.now_ms();
     let author = author_of(actor);
     let task = Task {
         id: TaskId::generate(),
+        number: Some(number),
         title,
         description_html,
         description_text,
@@ -179,6 +181,21 @@ pub async fn create(ctx: &Ctx<'_>, actor: &Actor, new: NewTask) -> Result<Task, 
     ops.extend(task_mail::task_event_ops(ctx, &task, &[created])?);
     ctx.store.transact(ops).await?;
     Ok(task)
+}
+
+/// The next task number of the instance (`SEQ#TASKNUM`, an atomic
+/// counter, so no two tasks share one). A number is taken whether or not
+/// its task is then written, so numbers may skip, as tickets' do.
+async fn next_number(ctx: &Ctx<'_>) -> Result<u64, ServiceError> {
+    let item = ctx
+        .store
+        .update(Update::new(keys::sequence(ctx.instance, "TASKNUM")).add(keys::SEQUENCE_ATTR, 1))
+        .await?;
+    item.get_i64(keys::SEQUENCE_ATTR)
+        .and_then(|n| u64::try_from(n).ok())
+        .ok_or_else(|| {
+            StoreError::Corrupt("the task-number sequence is not a number".into()).into()
+        })
 }
 
 /// The task, if `actor` may see it; `NotFound` otherwise.
