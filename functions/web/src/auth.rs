@@ -81,10 +81,10 @@ async fn path_instance(parts: &mut Parts, state: &AppState) -> Result<InstanceId
 /// The instance `slug`, if it exists.
 pub async fn existing_instance(state: &AppState, slug: &str) -> Result<InstanceId, ApiError> {
     let id = InstanceId::parse(slug).map_err(|_| ApiError::InstanceNotFound(slug.to_owned()))?;
-    match directory::instance(state.store.as_ref(), &id).await {
-        Ok(_) => Ok(id),
-        Err(ServiceError::NotFound(_)) => Err(ApiError::InstanceNotFound(slug.to_owned())),
-        Err(other) => Err(other.into()),
+    if directory::exists(state.store.as_ref(), &id).await? {
+        Ok(id)
+    } else {
+        Err(ApiError::InstanceNotFound(slug.to_owned()))
     }
 }
 

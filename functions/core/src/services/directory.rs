@@ -35,6 +35,12 @@ pub async fn list_instances(store: &dyn ItemStore) -> Result<Vec<Instance>, Serv
     Ok(instances)
 }
 
+/// Whether the instance exists: its small directory entry, read without
+/// decoding the instance's settings (every request asks).
+pub async fn exists(store: &dyn ItemStore, id: &InstanceId) -> Result<bool, ServiceError> {
+    Ok(store.get(&keys::directory_entry(id)).await?.is_some())
+}
+
 /// One instance's settings.
 pub async fn instance(store: &dyn ItemStore, id: &InstanceId) -> Result<Instance, ServiceError> {
     let item = store

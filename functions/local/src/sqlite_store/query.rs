@@ -206,6 +206,8 @@ mod tests {
                 .sk(SkCondition::Between("a".into(), "m".into()))
                 .descending()
                 .limit(1),
+            // A queue: newest first, no sort-key condition.
+            Query::index(Index::Gsi1, "G#1").descending().limit(50),
         ];
         for query in shapes {
             for n in 0..5_i64 {
@@ -222,10 +224,10 @@ mod tests {
                 .unwrap()
                 .collect::<Result<_, _>>()
                 .unwrap();
-            let seek = if query.index.is_some() {
-                "USING INDEX items_gsi1 (gsi1pk=? AND gsi1sk>? AND gsi1sk<?)"
-            } else {
-                "USING PRIMARY KEY (pk=? AND sk>? AND sk<?)"
+            let seek = match (query.index, &query.sk) {
+                (Some(_), Some(_)) => "USING INDEX items_gsi1 (gsi1pk=? AND gsi1sk>? AND gsi1sk<?)",
+                (Some(_), None) => "USING INDEX items_gsi1 (gsi1pk=?)",
+                (None, _) => "USING PRIMARY KEY (pk=? AND sk>? AND sk<?)",
             };
             assert_eq!(plan, [format!("SEARCH items {seek}")], "{sql}");
             let statement = conn.prepare_cached(&sql).unwrap();
