@@ -10,7 +10,8 @@
 //! the Lambda request, the instance and the ticket. The library function
 //! runs on SQLite too, where the mail is found by the Message-ID in the
 //! notification's headers, and notifications it can never handle are
-//! reported, not retried.
+//! reported, not retried. Administrators list and remove suppressions over
+//! HTTP (`/api/v1/{instance}/suppressions`).
 
 use std::sync::Arc;
 
@@ -514,4 +515,61 @@ async fn notifications_that_can_never_be_handled_are_reported_not_retried() {
         .await
         .unwrap();
     assert!(page.items.is_empty());
+}
+
+#[test]
+fn administrators_list_and_remove_suppressions_over_http() {
+    use taquilla_core::services::suppressions::{Feedback, FeedbackKind, FeedbackRecipient};
+    use taquilla_tests::app::{DEMO, TestApp, json as body};
+
+    let app = TestApp::new();
+    let demo = InstanceId::parse(DEMO).unwrap();
+    let ctx = Ctx {
+        store: app.store.as_ref(),
+        blobs: app.blobs.as_ref(),
+        clock: app.clock.as_ref(),
+        instance: &demo,
+    };
+    let feedback = Feedback {
+        id: "0102019a0c4e7b21-http".into(),
+        kind: FeedbackKind::Complaint,
+        detail: "abuse".into(),
+        recipients: vec![FeedbackRecipient {
+            address: "Gone@Example.edu".into(),
+            ..FeedbackRecipient::default()
+        }],
+        message_ids: Vec::new(),
+    };
+    app.rt
+        .block_on(suppressions::record_feedback(&ctx, &feedback))
+        .unwrap();
+
+    let list = app.api("GET", &format!("{DEMO}/suppressions"), None);
+    assert_eq!(list.status, 200, "{}", list.text());
+    let page = body(&list);
+    assert_eq!(page["items"][0]["address"], "gone@example.edu", "{page}");
+    assert_eq!(page["items"][0]["reason"], "complaint");
+    assert_eq!(page["cursor"], Value::Null);
+    let bad = app.api("GET", &format!("{DEMO}/suppressions?limit=0"), None);
+    assert_eq!(bad.status, 400, "{}", bad.text());
+
+    // Other agents may not.
+    let r = app.api(
+        "POST",
+        &format!("{DEMO}/agents"),
+        Some(&json!({"name": "Pau", "email": "pau@example.edu", "department": 1, "role": 1})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let agent = u32::try_from(body(&r)["agent"]["id"].as_u64().unwrap()).unwrap();
+    let token = app.token_for(DEMO, agent, None);
+    let refused = app.api_as(&token, "GET", &format!("{DEMO}/suppressions"), None);
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    let path = format!("{DEMO}/suppressions/gone@example.edu");
+    assert_eq!(app.api_as(&token, "DELETE", &path, None).status, 403);
+
+    assert_eq!(app.api("DELETE", &path, None).status, 204);
+    let again = app.api("DELETE", &path, None);
+    assert_eq!(again.status, 404, "{}", again.text());
+    let empty = body(&app.api("GET", &format!("{DEMO}/suppressions"), None));
+    assert_eq!(empty["items"], json!([]));
 }

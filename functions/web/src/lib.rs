@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::accounts::router())
         .merge(routes::forms::router())
         .merge(routes::rules::router())
+        .merge(routes::suppressions::router())
         .fallback(not_found)
         .with_state(state)
         .layer(

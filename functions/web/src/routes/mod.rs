@@ -10,6 +10,7 @@ pub mod home;
 pub mod openapi;
 pub mod osticket;
 pub mod rules;
+pub mod suppressions;
 pub mod tasks;
 pub mod templates;
 pub mod tickets;

@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 
 use super::accounts;
 use super::canned;
+use super::suppressions;
 use super::tickets::{self, ApiRoute};
 use super::{admin, forms, rules, tasks, templates};
 
@@ -93,6 +94,7 @@ pub fn routes() -> Vec<DocRoute> {
         .chain(accounts::ROUTES)
         .chain(forms::ROUTES)
         .chain(rules::ROUTES)
+        .chain(suppressions::ROUTES)
         .map(DocRoute::from)
         .chain(OTHER_ROUTES.iter().copied())
         .collect()
@@ -119,6 +121,7 @@ fn parameter(name: &str, place: &str) -> Value {
         "instance" => (json!({"type": "string"}), "The instance's slug"),
         "number" | "other" => (json!({"type": "string"}), "A ticket number"),
         "user" => (json!({"type": "string"}), "A user id"),
+        "address" => (json!({"type": "string"}), "An e-mail address"),
         "id" => (json!({"type": "string"}), "The object's id"),
         "state" => (
             json!({"type": "string", "enum": ["open", "closed", "archived", "deleted"]}),

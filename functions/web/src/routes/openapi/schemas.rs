@@ -476,5 +476,20 @@ pub fn schemas(kinds: &[(&str, &str)]) -> Value {
             json!({"agent": r("Agent"), "password": {"type": "string"}}),
         ),
     );
+    out.insert(
+        "Suppression".into(),
+        object(
+            &["address", "reason", "detail", "feedback_id", "at"],
+            json!({
+                "address": {"type": "string", "description": "In lower case"},
+                "reason": {"type": "string", "enum": ["bounce", "complaint"]},
+                "detail": {"type": "string", "description": "What the provider said (bounce subtype, status, diagnostic; complaint type)"},
+                "feedback_id": {"type": "string"},
+                "ticket": {"type": "string", "nullable": true, "description": "The number of the ticket whose mail bounced"},
+                "at": {"type": "integer", "description": "Epoch milliseconds"},
+            }),
+        ),
+    );
+    out.insert("SuppressionList".into(), page_of("Suppression"));
     Value::Object(out)
 }
