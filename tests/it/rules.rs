@@ -625,3 +625,119 @@ fn a_replay_sees_the_headers_and_the_address_of_the_mail_that_opened_a_ticket() 
     assert_eq!(numbers.len(), 1);
     assert_ne!(numbers[0], spam_number);
 }
+
+#[test]
+fn update_rules_see_the_headers_and_the_receiving_address_of_the_new_message() {
+    let app = TestApp::new();
+    for rule in [
+        json!({"name": "Urgent by header", "moment": {"on": "update", "events": ["user_message"]},
+               "conditions": [{"field": "header:X-Priority", "op": "starts_with", "value": "1"}],
+               "actions": [{"do": "set_priority", "priority": 1}]}),
+        json!({"name": "Auto-replies", "moment": {"on": "update", "events": ["user_message"]},
+               "conditions": [{"field": "header:auto-submitted", "op": "starts_with", "value": "auto-"}],
+               "actions": [{"do": "add_note", "body": "An automatic reply came in."}]}),
+        json!({"name": "Academic mailbox", "moment": {"on": "update", "events": ["user_message"]},
+               "conditions": [{"field": "recipient", "op": "equals", "value": "academic@demo.taquilla.test"}],
+               "actions": [{"do": "set_department", "department": 2}]}),
+        json!({"name": "Status watcher", "moment": {"on": "update", "events": ["status_changed"]},
+               "actions": [{"do": "add_note", "body": "The status changed."}]}),
+    ] {
+        save_rule(&app, &rule);
+    }
+    // The opening mail says X-Priority 1: creation is not an update, and
+    // its headers are not those of the messages that follow.
+    let raw = mail(
+        "pau@uni.example",
+        "support@demo.taquilla.test",
+        "Projector",
+        "Message-ID: <projector-1@uni.example>\r\nX-Priority: 1 (Highest)\r\n",
+        "The projector is broken.",
+    );
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &raw);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let number = r.text().trim().to_owned();
+    let reply = |n: u32, to: &str, headers: &str, body: &str| {
+        let raw = mail(
+            "pau@uni.example",
+            to,
+            "Re: Projector",
+            &format!(
+                "Message-ID: <projector-re-{n}@uni.example>\r\n\
+                 In-Reply-To: <projector-1@uni.example>\r\n{headers}"
+            ),
+            body,
+        );
+        let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &raw);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().contains(&number), "threaded: {}", r.text());
+    };
+    let names = |app: &TestApp| -> Vec<String> {
+        fired(app, &number)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
+    };
+
+    reply(1, "support@demo.taquilla.test", "", "Any news?");
+    let (ticket, _) = app.ticket_and_thread(DEMO, &number);
+    assert_eq!((ticket.priority.0, ticket.department.0), (3, 1));
+    assert!(names(&app).is_empty(), "{:?}", names(&app));
+
+    // A reply carrying the header: its own header decides.
+    reply(
+        2,
+        "support@demo.taquilla.test",
+        "X-Priority: 1 (Highest)\r\n",
+        "Still broken, the exam is at nine.",
+    );
+    let (ticket, _) = app.ticket_and_thread(DEMO, &number);
+    assert_eq!(ticket.priority.0, 1);
+    assert_eq!(names(&app), ["Urgent by header"]);
+
+    // An out-of-office reply: Auto-Submitted of the new message.
+    reply(
+        3,
+        "support@demo.taquilla.test",
+        "Auto-Submitted: auto-replied\r\n",
+        "I am out of the office until Monday.",
+    );
+    let (_, thread) = app.ticket_and_thread(DEMO, &number);
+    assert_eq!(names(&app), ["Urgent by header", "Auto-replies"]);
+    assert!(
+        thread
+            .iter()
+            .any(|e| e.body_text.contains("An automatic reply came in."))
+    );
+
+    // Sent to another of our addresses: the receiving address of the
+    // reply, not the opening mail's.
+    reply(4, "academic@demo.taquilla.test", "", "Adding the office.");
+    let (ticket, _) = app.ticket_and_thread(DEMO, &number);
+    assert_eq!(ticket.department.0, 2);
+    assert_eq!(
+        names(&app),
+        ["Urgent by header", "Auto-replies", "Academic mailbox"]
+    );
+
+    // A response that changes the status, and the user's mail reopening
+    // the ticket, are status changes too.
+    let r = app.api(
+        "POST",
+        &format!("{DEMO}/tickets/{number}/responses"),
+        Some(&json!({"body": "Fixed, the lamp was replaced.", "status": 2})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(json(&r)["state"], "closed");
+    reply(5, "support@demo.taquilla.test", "", "It works, thanks.");
+    let (ticket, thread) = app.ticket_and_thread(DEMO, &number);
+    assert_eq!(ticket.state, taquilla_core::domain::State::Open);
+    assert_eq!(
+        thread
+            .iter()
+            .filter(|e| e.body_text.contains("The status changed."))
+            .count(),
+        2,
+        "{:?}",
+        names(&app)
+    );
+}

@@ -130,6 +130,20 @@ impl<'a> TicketView<'a> {
         }
     }
 
+    /// The view with the mail at hand: the header fields of the message
+    /// that set the rules off and the address it was received at (what
+    /// update rules see of a message that came by mail).
+    #[must_use]
+    pub fn with_mail(
+        mut self,
+        headers: &'a [(String, String)],
+        recipient: Option<&'a str>,
+    ) -> Self {
+        self.headers = headers;
+        self.recipient = recipient;
+        self
+    }
+
     /// The view with the mail that opened `ticket`, as far as it was kept
     /// (what replay and time rules see of headers and the receiving
     /// address).

@@ -512,26 +512,36 @@ fn change_event(entry: &Entry) -> Option<UpdateEvent> {
     }
 }
 
-/// Runs the update rules after `entry` was added to `ticket` (as saved);
-/// the ticket as it is afterwards. `rules` are the instance's enabled
-/// rules, read before the write. An entry the rules wrote themselves runs
-/// none.
-/// `automatic` says the entry is an automatic message (an auto-reply, bulk
-/// mail, a bounce): the rules send no mail for it.
+/// Runs the update rules after `entry` (and the changes it made, whose
+/// `events` were saved with it: a message reopening a closed ticket, a
+/// response changing the status) was added to `ticket` (as saved); the
+/// ticket as it is afterwards. `rules` are the instance's enabled rules,
+/// read before the write. An entry the rules wrote themselves runs none.
+///
+/// `mail` is the mail that brought the entry, if it came by mail: rules
+/// see its header fields and the address it was received at (the message
+/// at hand's, not the opening mail's), and when it is an automatic message
+/// (an auto-reply, bulk mail, a bounce) they send no mail for it.
 pub(crate) async fn after_entry(
     ctx: &Ctx<'_>,
     rules: &[CompiledRule],
     ticket: Ticket,
     entry: &Entry,
-    automatic: bool,
+    events: &[Entry],
+    mail: Option<&MailRef>,
 ) -> Ticket {
     if entry.author == by() {
         return ticket;
     }
-    let Some(happened) = entry_event(entry) else {
+    let happened = happenings(entry_event(entry), events);
+    if happened.is_empty() {
         return ticket;
+    }
+    let at_hand = At {
+        body: &entry.body_text,
+        mail,
     };
-    after(ctx, rules, ticket, &[happened], &entry.body_text, automatic).await
+    after(ctx, rules, ticket, &happened, at_hand).await
 }
 
 /// Runs the update rules after the change whose `events` were saved with
@@ -542,16 +552,45 @@ pub(crate) async fn after_events(
     ticket: Ticket,
     events: &[Entry],
 ) -> Ticket {
+    let happened = happenings(None, events);
+    if happened.is_empty() {
+        return ticket;
+    }
+    let at_hand = At {
+        body: "",
+        mail: None,
+    };
+    after(ctx, rules, ticket, &happened, at_hand).await
+}
+
+/// The update events of an entry (`first`) and of change `events`, each
+/// once, in order.
+fn happenings(first: Option<UpdateEvent>, events: &[Entry]) -> Vec<UpdateEvent> {
     let mut happened: Vec<UpdateEvent> = Vec::new();
-    for e in events.iter().filter_map(change_event) {
+    for e in first
+        .into_iter()
+        .chain(events.iter().filter_map(change_event))
+    {
         if !happened.contains(&e) {
             happened.push(e);
         }
     }
-    if happened.is_empty() {
-        return ticket;
+    happened
+}
+
+/// The message at hand as update rules see it: its text, and the mail
+/// that brought it, if any.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    body: &'a str,
+    mail: Option<&'a MailRef>,
+}
+
+impl At<'_> {
+    /// The message is automatic: rules send nothing for it.
+    fn automatic(self) -> bool {
+        self.mail.is_some_and(|m| !m.auto_respond)
     }
-    after(ctx, rules, ticket, &happened, "", false).await
 }
 
 async fn after(
@@ -559,10 +598,9 @@ async fn after(
     rules: &[CompiledRule],
     ticket: Ticket,
     happened: &[UpdateEvent],
-    body: &str,
-    automatic: bool,
+    at_hand: At<'_>,
 ) -> Ticket {
-    match run_update(ctx, rules, &ticket, happened, body, automatic).await {
+    match run_update(ctx, rules, &ticket, happened, at_hand).await {
         Ok(Some(changed)) => changed,
         Ok(None) => ticket,
         Err(error) => {
@@ -627,8 +665,7 @@ async fn run_update(
     rules: &[CompiledRule],
     ticket: &Ticket,
     happened: &[UpdateEvent],
-    body: &str,
-    automatic: bool,
+    at_hand: At<'_>,
 ) -> Result<Option<Ticket>, ServiceError> {
     if !rules
         .iter()
@@ -638,7 +675,10 @@ async fn run_update(
     }
     let requester = Requester::of(ctx, rules, ticket).await?;
     let now = ctx.clock.now_ms();
-    let mut view = TicketView::of(ticket, &requester.email, &requester.name, body, now);
+    let mut view = TicketView::of(ticket, &requester.email, &requester.name, at_hand.body, now);
+    if let Some(mail) = at_hand.mail {
+        view = view.with_mail(&mail.headers, mail.recipient.as_deref());
+    }
     view.organisation = requester.organisation.as_deref();
     let mut fired_by_event = Outcome::default();
     for event in happened {
@@ -652,7 +692,14 @@ async fn run_update(
         return Ok(None);
     }
     let mut next = ticket.clone();
-    let carried = carry_out(ctx, &mut next, &fired_by_event.fired, now, automatic).await?;
+    let carried = carry_out(
+        ctx,
+        &mut next,
+        &fired_by_event.fired,
+        now,
+        at_hand.automatic(),
+    )
+    .await?;
     // Due times follow what the rules changed (a priority, a status).
     crate::services::sla::refresh(ctx, &mut next, now, rules).await?;
     let ops = carried.ops(ctx, &next)?;

@@ -145,10 +145,10 @@ where
         match store::save(ctx, old_version, &next, ops).await {
             Ok(()) => {
                 next.version = store::next_version(old_version);
-                // Update rules react to the entry (their own write runs no rules).
-                let automatic = !permits.auto_respond;
+                // Update rules react to the entry and what it changed
+                // (their own write runs no rules).
                 return Ok(crate::services::rules::apply::after_entry(
-                    ctx, &rules, next, &entry, automatic,
+                    ctx, &rules, next, &entry, &events, mail,
                 )
                 .await);
             }
