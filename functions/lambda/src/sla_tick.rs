@@ -82,6 +82,10 @@ pub struct InstanceTick {
     pub breaches: usize,
     pub written: usize,
     pub skipped: usize,
+    /// Time rules fired (one per rule and ticket).
+    pub rules_fired: usize,
+    /// Open tickets moved in the due index by a time rule's sweep.
+    pub swept: usize,
     /// `None` without an [`Outbound`] or when sending failed.
     pub mail: Option<Report>,
 }
@@ -95,6 +99,8 @@ impl InstanceTick {
             breaches: report.breaches,
             written: report.written,
             skipped: report.skipped,
+            rules_fired: report.rules_fired,
+            swept: report.swept,
             mail: None,
         }
     }
