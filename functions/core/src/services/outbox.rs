@@ -369,17 +369,12 @@ pub async fn record_delivery(
     name: &str,
     data: BTreeMap<String, String>,
 ) -> Result<(), ServiceError> {
-    let entry = Entry {
-        id: EntryId::generate(),
-        kind: EntryKind::Event,
-        author: Author::System(SYSTEM_AUTHOR.to_owned()),
-        body_html: String::new(),
-        body_text: String::new(),
-        attachments: Vec::new(),
-        event: Some(name.to_owned()),
+    let entry = crate::domain::change::event_entry(
+        name,
         data,
-        created_at: ctx.clock.now_ms(),
-    };
+        &Author::System(SYSTEM_AUTHOR.to_owned()),
+        ctx.clock.now_ms(),
+    );
     let key = keys::entry(ctx.instance, ticket, entry.created_at, &entry.id);
     ctx.store
         .put(codec::encode(key, &entry)?, Some(Condition::Absent))

@@ -34,7 +34,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::tickets::store;
-use crate::domain::{Author, Entry, EntryId, EntryKind, Ticket};
+use crate::domain::change::event_entry;
+use crate::domain::{Author, Entry, Ticket};
 use crate::keys;
 use crate::services::admin::access::require_admin;
 use crate::services::messages::{self, Direction, MessageRecord};
@@ -454,17 +455,7 @@ fn event(
     data.insert("sent_message_id".into(), message_id.to_owned());
     data.insert("entry".into(), record.entry.to_string());
     data.insert("feedback_id".into(), feedback.id.clone());
-    Entry {
-        id: EntryId::generate(),
-        kind: EntryKind::Event,
-        author: Author::System(SYSTEM_AUTHOR.to_owned()),
-        body_html: String::new(),
-        body_text: String::new(),
-        attachments: Vec::new(),
-        event: Some(name.to_owned()),
-        data,
-        created_at: now,
-    }
+    event_entry(name, data, &Author::System(SYSTEM_AUTHOR.to_owned()), now)
 }
 
 fn log(

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{About, SYSTEM_AUTHOR, put_op};
 use crate::domain::{
-    Agent, AgentId, Author, Department, DepartmentId, Entry, EntryId, EntryKind, Instance, Task,
-    TaskId, Team, TeamId,
+    Agent, AgentId, Author, Department, DepartmentId, Entry, EntryId, Instance, Task, TaskId, Team,
+    TeamId,
 };
 use crate::keys;
 use crate::services::tickets::config;
@@ -184,17 +184,12 @@ pub async fn record_task_delivery(
     name: &str,
     data: BTreeMap<String, String>,
 ) -> Result<(), ServiceError> {
-    let entry = Entry {
-        id: EntryId::generate(),
-        kind: EntryKind::Event,
-        author: Author::System(SYSTEM_AUTHOR.to_owned()),
-        body_html: String::new(),
-        body_text: String::new(),
-        attachments: Vec::new(),
-        event: Some(name.to_owned()),
+    let entry = crate::domain::change::event_entry(
+        name,
         data,
-        created_at: ctx.clock.now_ms(),
-    };
+        &Author::System(SYSTEM_AUTHOR.to_owned()),
+        ctx.clock.now_ms(),
+    );
     let key = keys::task_entry(ctx.instance, task, entry.created_at, &entry.id);
     ctx.store
         .put(codec::encode(key, &entry)?, Some(Condition::Absent))

@@ -32,9 +32,10 @@
 use std::collections::BTreeMap;
 
 use super::Plans;
+use crate::domain::change::event_entry;
 use crate::domain::rules::CompiledRule;
 use crate::domain::sla_clock::{self, Owed, Target};
-use crate::domain::{Author, Entry, EntryId, EntryKind, Ticket};
+use crate::domain::{Author, Entry, Ticket};
 use crate::keys;
 use crate::services::outbox::{self, Occasion, Permits};
 use crate::services::rules::time;
@@ -132,7 +133,7 @@ async fn one(
         let mut events = Vec::new();
         for o in &owed {
             clock.handled(*o);
-            events.push(event_entry(*o, now));
+            events.push(owed_event(*o, now));
         }
         clock.compute(&mut ticket, counted, now);
         ticket.sla_clock = clock;
@@ -196,7 +197,7 @@ async fn one(
 }
 
 /// The thread event recording `owed`.
-fn event_entry(owed: Owed, now: i64) -> Entry {
+fn owed_event(owed: Owed, now: i64) -> Entry {
     let (name, target, due) = match owed {
         Owed::Warning(target, _) => (event::WARNING, target, None),
         Owed::Breach(target, at) => (event::BREACHED, target, Some(at)),
@@ -208,15 +209,5 @@ fn event_entry(owed: Owed, now: i64) -> Entry {
     if let Owed::Warning(_, at) = owed {
         data.insert("warn_at".to_owned(), at.to_string());
     }
-    Entry {
-        id: EntryId::generate(),
-        kind: EntryKind::Event,
-        author: Author::System(SYSTEM_AUTHOR.to_owned()),
-        body_html: String::new(),
-        body_text: String::new(),
-        attachments: Vec::new(),
-        event: Some(name.to_owned()),
-        data,
-        created_at: now,
-    }
+    event_entry(name, data, &Author::System(SYSTEM_AUTHOR.to_owned()), now)
 }

@@ -16,8 +16,8 @@ use super::access::load_visible;
 use super::store;
 use crate::domain::task::check_title;
 use crate::domain::{
-    Agent, AgentId, Author, Department, DepartmentId, Entry, EntryId, EntryKind, Permission, Task,
-    TaskId, TaskState, Team, TeamId, TicketId,
+    Agent, AgentId, Author, Department, DepartmentId, Entry, Permission, Task, TaskId, TaskState,
+    Team, TeamId, TicketId,
 };
 use crate::keys;
 use crate::sanitize::Body;
@@ -86,17 +86,7 @@ fn render_description(body: Option<&Body>) -> Result<(String, String), ServiceEr
 
 /// An event of a task's thread.
 pub(crate) fn event(author: Author, name: &str, now: i64, data: BTreeMap<String, String>) -> Entry {
-    Entry {
-        id: EntryId::generate(),
-        kind: EntryKind::Event,
-        author,
-        body_html: String::new(),
-        body_text: String::new(),
-        attachments: Vec::new(),
-        event: Some(name.to_owned()),
-        data,
-        created_at: now,
-    }
+    crate::domain::change::event_entry(name, data, &author, now)
 }
 
 /// The agent `id`, if it exists and is active; `Invalid` naming `assignee`.
