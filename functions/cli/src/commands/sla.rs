@@ -75,8 +75,14 @@ pub async fn run(settings: Settings, args: SlaArgs) -> anyhow::Result<()> {
             };
             for (instance, report) in run_tick(&runtime, instances).await? {
                 println!(
-                    "{instance}\tdue {}\twarnings {}\tbreaches {}\twritten {}",
-                    report.due, report.warnings, report.breaches, report.written
+                    "{instance}\tdue {}\twarnings {}\tbreaches {}\twritten {}\tskipped {}\trules_fired {}\tswept {}",
+                    report.due,
+                    report.warnings,
+                    report.breaches,
+                    report.written,
+                    report.skipped,
+                    report.rules_fired,
+                    report.swept
                 );
             }
             Ok(())
