@@ -7,6 +7,10 @@
 //! (`taquilla_lambda::config::DEPLOYED`), each accepted by the functions'
 //! configuration, and every function gets what it needs to start.
 //!
+//! `scripts/deploy_template.py` (what `make deploy` deploys) points every
+//! function at its zip and still lints clean, and `scripts/deploy.sh`
+//! without credentials stops before building anything, saying why.
+//!
 //! The template is read with cfn-lint's own decoder (which understands
 //! `!Ref` and the other short forms), from the Python the emulator runs on.
 
@@ -262,5 +266,108 @@ fn the_mail_feedback_function_hears_the_topic_ses_reports_to() {
     assert!(
         function["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"].is_object(),
         "{id}"
+    );
+}
+
+#[test]
+fn the_deployment_template_points_every_function_at_its_zip() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = template();
+    let binaries: Vec<String> = resources(&t, "AWS::Serverless::Function")
+        .into_iter()
+        .map(|(_, f)| {
+            f["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for binary in &binaries {
+        std::fs::create_dir_all(dir.path().join(binary)).unwrap();
+        std::fs::write(dir.path().join(binary).join("bootstrap.zip"), b"zip").unwrap();
+    }
+    let script = moto::workspace_root().join("scripts/deploy_template.py");
+    let out = Command::new(moto::python_path())
+        .arg(&script)
+        .arg(template_path())
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deployed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(deployed["Globals"]["Function"].get("CodeUri").is_none());
+    let functions = resources(&deployed, "AWS::Serverless::Function");
+    assert_eq!(functions.len(), binaries.len());
+    for (id, f) in functions {
+        assert!(f.get("Metadata").is_none(), "{id} would be built again");
+        let code = f["Properties"]["CodeUri"].as_str().unwrap();
+        assert!(
+            code.ends_with("/bootstrap.zip") && std::path::Path::new(code).is_file(),
+            "{id}: {code}"
+        );
+    }
+    // It is a template CloudFormation takes, as the source is.
+    let written = dir.path().join("template.json");
+    std::fs::write(&written, &out.stdout).unwrap();
+    let lint = python(
+        "import sys\n\
+         from cfnlint.runner import main\n\
+         sys.argv = ['cfn-lint', sys.argv[1]]\n\
+         sys.exit(main())",
+        &written.to_string_lossy(),
+    );
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+
+    // A function not built is named, and nothing is written.
+    std::fs::remove_file(dir.path().join(&binaries[0]).join("bootstrap.zip")).unwrap();
+    let missing = Command::new(moto::python_path())
+        .arg(&script)
+        .arg(template_path())
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(missing.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains(&binaries[0]));
+}
+
+#[test]
+fn make_deploy_without_credentials_stops_before_building_and_says_why() {
+    let home = tempfile::tempdir().unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let mut command = Command::new("sh");
+    command
+        .arg(moto::workspace_root().join("scripts/deploy.sh"))
+        .arg("x86_64")
+        .env_clear()
+        .env("HOME", home.path())
+        .env("CARGO_TARGET_DIR", target.path())
+        .env("DOMAIN", "help.example.edu")
+        .env("MAIL_DOMAIN", "help.example.edu")
+        .env("MASTER_KEY", "ab".repeat(32));
+    for name in ["PATH", "PYENV_ROOT"] {
+        if let Some(value) = std::env::var_os(name) {
+            command.env(name, value);
+        }
+    }
+    let out = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("make deploy: no AWS credentials are configured")
+            || stderr.starts_with("make deploy: neither the AWS SAM CLI"),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::read_dir(target.path()).unwrap().next().is_none(),
+        "nothing was built"
     );
 }
