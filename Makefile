@@ -24,6 +24,7 @@ test: deps
 bench:
 	$(CARGO) bench -p taquilla-tests --bench store --bench api --bench rules --bench sla
 	$(CARGO) bench -p taquilla-cli --bench pipe
+	$(CARGO) bench -p taquilla-tests --bench lambda_cold_start
 
 ## deps: the local AWS emulator (moto's server, from PyPI) the tests start
 deps: $(MOTO)

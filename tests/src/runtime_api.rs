@@ -347,9 +347,10 @@ async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
     (StatusCode::ACCEPTED, r#"{"status":"OK"}"#).into_response()
 }
 
-/// The target directory and profile of the running test executable
-/// (`<target>/<profile>/deps/<test>`).
-fn target_of_current_exe() -> (PathBuf, String) {
+/// The target directory and profile directory of the running test or
+/// bench executable (`<target>/<profile>/deps/<name>`).
+#[must_use]
+pub fn target_of_current_exe() -> (PathBuf, String) {
     let exe = std::env::current_exe().expect("the test's own path");
     let profile_dir = exe
         .parent()
@@ -363,35 +364,40 @@ fn target_of_current_exe() -> (PathBuf, String) {
     (target.to_path_buf(), profile)
 }
 
+/// Runs `cargo build` with `args` in the workspace, into `target_dir`;
+/// panics with cargo's output when it fails.
+pub fn cargo_build(target_dir: &Path, args: &[&str]) {
+    let cargo = std::env::var_os("CARGO")
+        .or_else(|| option_env!("CARGO").map(Into::into))
+        .unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(crate::moto::workspace_root())
+        .arg("build")
+        .args(args)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .output()
+        .expect("run cargo build");
+    assert!(
+        out.status.success(),
+        "cargo build {} failed:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The path of the `taquilla-lambda` binary `name`, built (all of them,
 /// once per process) with the running test's profile and target directory.
 pub fn lambda_binary(name: &str) -> PathBuf {
     static BUILT: OnceLock<(PathBuf, String)> = OnceLock::new();
     let (target, profile) = BUILT.get_or_init(|| {
         let (target, profile) = target_of_current_exe();
-        let cargo = std::env::var_os("CARGO")
-            .or_else(|| option_env!("CARGO").map(Into::into))
-            .unwrap_or_else(|| "cargo".into());
-        let mut command = Command::new(cargo);
-        command
-            .current_dir(crate::moto::workspace_root())
-            .args(["build", "--quiet", "-p", "taquilla-lambda", "--bins"])
-            .env("CARGO_TARGET_DIR", &target);
+        let mut args = vec!["--quiet", "-p", "taquilla-lambda", "--bins"];
         match profile.as_str() {
             "debug" => {}
-            "release" => {
-                command.arg("--release");
-            }
-            other => {
-                command.args(["--profile", other]);
-            }
+            "release" => args.push("--release"),
+            other => args.extend(["--profile", other]),
         }
-        let out = command.output().expect("run cargo build");
-        assert!(
-            out.status.success(),
-            "building the Lambda functions failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        cargo_build(&target, &args);
         (target, profile)
     });
     let path = target.join(profile).join(name);
