@@ -875,3 +875,89 @@ fn the_openapi_document_describes_exactly_the_routes_the_server_has() {
         table.len()
     );
 }
+
+#[test]
+fn ticket_numbers_follow_the_instance_and_topic_formats_and_are_never_reused() {
+    let app = TestApp::new();
+    let refused = |r: &Response, field: &str| {
+        assert_eq!(r.status, 400, "{}", r.text());
+        let error = &json(r)["error"];
+        assert_eq!(
+            (
+                error["code"].as_str(),
+                error["field"].as_str(),
+                error["rule"].as_str()
+            ),
+            (
+                Some("invalid_field"),
+                Some(field),
+                Some("bad_number_format")
+            ),
+            "{error}"
+        );
+    };
+    // The instance numbers by a padded sequence with a prefix.
+    let version = json(&app.api("GET", DEMO, None))["version"].clone();
+    for bad in ["{seq}{seq}", "IT/##", "DEMO-{seq:99}", "ABC"] {
+        let r = app.api(
+            "PATCH",
+            DEMO,
+            Some(&json!({"version": version, "ticket_number_format": bad})),
+        );
+        refused(&r, "ticket_number_format");
+    }
+    let r = app.api(
+        "PATCH",
+        DEMO,
+        Some(&json!({"version": version, "ticket_number_format": "D-{seq:5}"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // A topic with random digits, one with a sequence of its own.
+    let topic = |name: &str, format: &str| {
+        post(
+            &app,
+            "topics",
+            &json!({"name": name, "department": 1, "number_format": format}),
+        )
+    };
+    refused(&topic("Bad", "R-{seq"), "number_format");
+    refused(&topic("Bad", ""), "number_format");
+    let random = json(&topic("Printing", "P-####"));
+    let counted = json(&topic("Erasmus", "ERA{seq:3}"));
+    let in_topic = |topic: &Value, subject: &str| {
+        let mut body = ticket_body(subject);
+        body["topic"] = topic["id"].clone();
+        let r = app.open_ticket(DEMO, &body);
+        assert_eq!(r.status, 201, "{}", r.text());
+        number(&json(&r))
+    };
+
+    let first = number(&open(&app, "One"));
+    let erasmus = in_topic(&counted, "Learning agreement");
+    let printing = in_topic(&random, "Toner");
+    let second = number(&open(&app, "Two"));
+    assert_eq!((first.as_str(), second.as_str()), ("D-00001", "D-00002"));
+    assert_eq!(erasmus, "ERA001", "the topic counts on its own");
+    assert!(
+        printing.len() == 6
+            && printing.starts_with("P-")
+            && printing[2..].bytes().all(|b| b.is_ascii_digit()),
+        "{printing}"
+    );
+
+    // A deleted ticket keeps its number: the next one is new.
+    let r = app.api("POST", &format!("{DEMO}/tickets/{second}/delete"), None);
+    assert!(r.status == 200 || r.status == 204, "{}", r.text());
+    assert_eq!(number(&open(&app, "Three")), "D-00003");
+    assert_eq!(in_topic(&counted, "Another one"), "ERA002");
+    let randoms: BTreeSet<String> = (0..20)
+        .map(|i| in_topic(&random, &format!("Toner {i}")))
+        .chain([printing])
+        .collect();
+    assert_eq!(
+        randoms.len(),
+        21,
+        "random numbers are claimed, never shared"
+    );
+}

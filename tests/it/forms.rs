@@ -500,6 +500,27 @@ fn a_topic_cycle_is_refused() {
     );
     assert_eq!((r.status, code(&r).as_str()), (400, "invalid_field"));
     assert!(message(&r).contains("cycle"), "{}", message(&r));
+    let error = &json(&r)["error"];
+    assert_eq!(
+        (error["field"].as_str(), error["rule"].as_str()),
+        (Some("parent"), Some("parent_cycle")),
+        "{error}"
+    );
+    // Its own parent, and a parent that does not exist.
+    let r = app.api(
+        "PATCH",
+        &format!("{DEMO}/topics/{a}"),
+        Some(&json!({"version": 1, "parent": a})),
+    );
+    assert_eq!(json(&r)["error"]["rule"], "parent_cycle", "{}", r.text());
+    let r = post(&app, "topics", &topic("C", &[], Some(999)));
+    assert_eq!(json(&r)["error"]["rule"], "parent_unknown", "{}", r.text());
+    let listed = json(&app.api("GET", &format!("{DEMO}/topics/{a}"), None));
+    assert_eq!(
+        (listed["version"].as_u64(), listed["parent"].as_u64()),
+        (Some(1), None),
+        "nothing changed"
+    );
 }
 
 #[test]
@@ -698,4 +719,118 @@ fn a_nested_topic_answers_its_parents_forms_first_and_the_portal_sees_what_users
     assert_eq!((r.status, code(&r).as_str()), (404, "instance_not_found"));
     let r = app.api_as("not-a-token", "GET", &format!("{DEMO}/topics/1/form"), None);
     assert_eq!(r.status, 401, "bad credentials are not read as none");
+}
+
+#[test]
+fn a_topic_two_levels_down_answers_every_ancestors_forms_and_each_type_is_checked() {
+    let app = TestApp::new();
+    let contact = id(&created(
+        &app,
+        "forms",
+        &json!({"name": "Contact", "fields": [
+            {"name": "mail", "type": "email", "required": true,
+             "label": {"en": "Home university e-mail", "es": "Correo de la universidad de origen"},
+             "help": {"en": "Not your personal address", "ca": "No la personal"}},
+            {"name": "birthday", "type": "date", "label": {"en": "Date of birth"}},
+        ]}),
+    ));
+    let visit = id(&created(
+        &app,
+        "forms",
+        &json!({"name": "Visit", "fields": [
+            {"name": "arrival", "type": "date_time", "label": {"en": "Arrival"}},
+            {"name": "agreement", "type": "file", "label": {"en": "Learning agreement"}},
+            {"name": "reviewed", "type": "checkbox", "label": {"en": "Reviewed"}, "user_editable": false},
+        ]}),
+    ));
+    let root = id(&created(
+        &app,
+        "topics",
+        &topic("Exchange", &[contact], None),
+    ));
+    let middle = id(&created(
+        &app,
+        "topics",
+        &topic("Exchange > Incoming", &[], Some(root)),
+    ));
+    let leaf = id(&created(
+        &app,
+        "topics",
+        &topic("Exchange > Incoming > Erasmus", &[visit], Some(middle)),
+    ));
+
+    // The agents' screen and the portal get the root's form, then the
+    // leaf's; the middle topic has none of its own.
+    let names = |resolved: &Value| -> Vec<Vec<String>> {
+        resolved["forms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                f["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x["name"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .collect()
+    };
+    let full = json(&app.api("GET", &format!("{DEMO}/topics/{leaf}/form"), None));
+    let forms: Vec<u64> = full["forms"].as_array().unwrap().iter().map(id).collect();
+    assert_eq!(forms, [contact, visit]);
+    assert_eq!(
+        names(&full),
+        [
+            vec!["mail", "birthday"],
+            vec!["arrival", "agreement", "reviewed"]
+        ]
+    );
+    let mail = &full["forms"][0]["fields"][0];
+    assert_eq!(mail["label"]["es"], "Correo de la universidad de origen");
+    assert_eq!(mail["help"]["ca"], "No la personal");
+    let public = http::get(&format!("{}/api/v1/{DEMO}/topics/{leaf}/form", app.url)).unwrap();
+    assert_eq!(public.status, 200, "{}", public.text());
+    assert_eq!(names(&json(&public)), names(&full));
+    let middle_form = json(&app.api("GET", &format!("{DEMO}/topics/{middle}/form"), None));
+    assert_eq!(names(&middle_form), [vec!["mail", "birthday"]]);
+
+    // Every answer that is not of its type is named, at once.
+    let wrong = app.open_ticket(
+        DEMO,
+        &ticket(
+            leaf,
+            json!({"mail": "ada@", "birthday": "2026-02-30", "arrival": "2026-02-01 9:00",
+                   "agreement": "other.pdf"}),
+        ),
+    );
+    let mut found = problems(&wrong);
+    found.sort();
+    assert_eq!(
+        found,
+        pairs(&[
+            ("agreement", "unknown_file"),
+            ("arrival", "not_a_date_time"),
+            ("birthday", "not_a_date"),
+            ("mail", "not_an_email"),
+        ])
+    );
+    let missing = app.open_ticket(DEMO, &ticket(leaf, json!({"birthday": "2001-05-04"})));
+    assert_eq!(problems(&missing), pairs(&[("mail", "required")]));
+
+    // A valid one, the file field naming the file sent with the ticket.
+    let mut body = ticket(
+        leaf,
+        json!({"mail": "ada@uni-a.example", "birthday": "2001-05-04",
+               "arrival": "2026-09-01T10:30", "agreement": "agreement.pdf", "reviewed": "yes"}),
+    );
+    body["attachments"] = json!([{"name": "agreement.pdf", "content_type": "application/pdf",
+                                  "data_base64": "JVBERi0xLjQK"}]);
+    let r = app.open_ticket(DEMO, &body);
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        json(&r)["fields"],
+        json!({"mail": "ada@uni-a.example", "birthday": "2001-05-04",
+               "arrival": "2026-09-01T10:30", "agreement": "agreement.pdf", "reviewed": "true"})
+    );
 }

@@ -476,7 +476,7 @@ fn refusals_carry_the_rules_own_stable_code_and_field() {
         assert_eq!(error["rule"], rule, "{error}");
         assert_eq!(error["field"], field, "{error}");
     }
-    // A refusal without a rule of its own names only the field.
+    // A plan naming a schedule that does not exist.
     let r = post(
         &app,
         "sla-plans",
@@ -484,8 +484,20 @@ fn refusals_carry_the_rules_own_stable_code_and_field() {
     );
     let error = &json(&r)["error"];
     assert_eq!(
+        (error["field"].as_str(), error["rule"].as_str()),
+        (Some("schedule"), Some("sla_unknown_schedule")),
+        "{error}"
+    );
+    // A refusal without a rule of its own names only the field.
+    let r = post(
+        &app,
+        "sla-plans",
+        &json!({"name": "Ghost", "resolution_minutes": 60, "pause_statuses": [99]}),
+    );
+    let error = &json(&r)["error"];
+    assert_eq!(
         (error["field"].as_str(), error.get("rule")),
-        (Some("schedule"), None)
+        (Some("pause_statuses"), None)
     );
 }
 
@@ -841,6 +853,79 @@ mod on_tickets {
         );
         assert_eq!(r.status, 201, "{}", r.text());
         assert_eq!(desk.ticket(&early)["overdue"], false);
+    }
+
+    #[test]
+    fn due_times_follow_the_department_and_topic_and_only_a_transient_plan_is_replaced() {
+        let desk = Desk::at(MON_19_OCT_9H);
+        let schedule = office(&desk);
+        // IT (department 1) promises an answer in 4 business hours, as a
+        // transient plan; the Academic Office (2) in 1 hour, 24x7, and
+        // keeps its plan wherever the ticket goes.
+        let standard = desk.created(
+            "sla-plans",
+            &json!({"name": "Standard", "first_response_minutes": 240,
+                    "schedule": schedule["id"], "transient": true}),
+        );
+        let urgent = desk.created(
+            "sla-plans",
+            &json!({"name": "Urgent", "first_response_minutes": 60}),
+        );
+        let certificates = desk.created(
+            "sla-plans",
+            &json!({"name": "Certificates", "first_response_minutes": 480}),
+        );
+        desk.department_plan(&standard);
+        let path = format!("{DEMO}/departments/2");
+        let version = json(&desk.app.api("GET", &path, None))["version"].clone();
+        let r = desk.app.api(
+            "PATCH",
+            &path,
+            Some(&json!({"version": version, "sla": urgent["id"]})),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let topic = desk.created(
+            "topics",
+            &json!({"name": "Certificates", "department": 2, "sla": certificates["id"]}),
+        );
+
+        // Set on creation, from the department.
+        let n = desk.open("Certificate");
+        let opened = desk.ticket(&n);
+        assert_eq!(opened["sla"], standard["id"]);
+        assert_eq!(opened["due_at"], MON_19_OCT_13H);
+
+        // Moved to the Academic Office: the transient plan gives way to
+        // the new department's, and the due time is recomputed from the
+        // opening.
+        desk.clock.set_ms(MON_19_OCT_9H + 20 * MINUTE);
+        let moved = desk.patch(&n, json!({"department": 2}));
+        assert_eq!(moved["sla"], urgent["id"]);
+        assert_eq!(moved["due_at"], MON_19_OCT_9H + HOUR);
+        let first = desk.target(&n, "first_response");
+        assert_eq!(
+            (first["state"].as_str(), first["due_at"].as_i64()),
+            (Some("running"), Some(MON_19_OCT_9H + HOUR))
+        );
+
+        // A topic with a plan of its own does not replace a plan that is
+        // not transient.
+        let kept = desk.patch(&n, json!({"topic": topic["id"]}));
+        assert_eq!(
+            (kept["sla"].clone(), kept["due_at"].clone()),
+            (urgent["id"].clone(), json!(MON_19_OCT_9H + HOUR))
+        );
+
+        // A new ticket of that topic counts in the topic's plan.
+        let r = desk.app.open_ticket(
+            DEMO,
+            &json!({"name": "Ada", "email": "ada@example.org", "subject": "Transcript",
+                    "body": {"text": "Please."}, "topic": topic["id"]}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let by_topic = json(&r);
+        assert_eq!(by_topic["sla"], certificates["id"]);
+        assert_eq!(by_topic["due_at"], MON_19_OCT_9H + 20 * MINUTE + 8 * HOUR);
     }
 
     #[test]

@@ -158,7 +158,8 @@ pub enum InstanceCommand {
         /// IANA time zone.
         #[arg(long, default_value = "Europe/Madrid")]
         timezone: String,
-        /// Ticket-number format: `#` is a random digit.
+        /// Ticket-number format: `#` is a random digit, `{seq:N}` the next
+        /// number of a sequence padded to N digits (e.g. `IT-{seq:6}`).
         #[arg(long, default_value = "######")]
         number_format: String,
         #[arg(long)]

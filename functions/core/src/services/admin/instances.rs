@@ -290,21 +290,11 @@ fn timezone(value: &str) -> Result<String, ServiceError> {
     }
 }
 
-/// A ticket-number format: 1 to 32 printable characters with at least one
-/// `#` (a random digit), e.g. `######` or `IT-####`.
+/// A ticket-number format tickets can be numbered with
+/// ([`validate::number_format`]): random digits (`######`, `IT-####`) or
+/// a padded sequence (`IT-{seq:6}`).
 fn number_format(field: &str, value: &str) -> Result<String, ServiceError> {
-    let value = value.trim();
-    let ok = (1..=32).contains(&value.chars().count())
-        && value.contains('#')
-        && value.chars().all(|c| c.is_ascii_graphic());
-    if ok {
-        Ok(value.to_owned())
-    } else {
-        Err(validate::invalid(
-            field,
-            "use 1 to 32 printable characters with at least one # (a digit), e.g. ######",
-        ))
-    }
+    validate::number_format(field, value)
 }
 
 #[cfg(test)]
@@ -320,7 +310,9 @@ mod tests {
             assert!(timezone(bad).is_err(), "{bad}");
         }
         assert!(number_format("f", "IT-####").is_ok());
+        assert_eq!(number_format("f", " IT-{seq:6} ").unwrap(), "IT-{seq:6}");
         assert!(number_format("f", "ABC").is_err());
         assert!(number_format("f", "# #").is_err());
+        assert!(number_format("f", "{seq}{seq}").is_err());
     }
 }

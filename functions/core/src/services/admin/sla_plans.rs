@@ -69,7 +69,8 @@ impl Object for SlaPlan {
     }
 
     /// The plan's own rules (the message ends with their stable code in
-    /// brackets, `[sla_no_target]`), an existing schedule, and pause
+    /// brackets, `[sla_no_target]`), an existing schedule
+    /// (`[sla_unknown_schedule]`), and pause
     /// statuses that exist and are open ones.
     async fn check(&mut self, ctx: &Ctx<'_>, _own: Option<SlaPlanId>) -> Result<(), ServiceError> {
         SlaPlan::check(self)
@@ -79,7 +80,7 @@ impl Object for SlaPlan {
         {
             return Err(validate::invalid(
                 "schedule",
-                format!("schedule {schedule} does not exist"),
+                format!("schedule {schedule} does not exist [sla_unknown_schedule]"),
             ));
         }
         if !self.pause_statuses.is_empty() {

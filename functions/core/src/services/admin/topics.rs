@@ -106,10 +106,8 @@ impl Object for HelpTopic {
                 format!("{what} {id} does not exist"),
             ));
         }
-        if let Some(format) = &self.number_format
-            && format.trim().is_empty()
-        {
-            return Err(validate::invalid("number_format", "must not be empty"));
+        if let Some(format) = &self.number_format {
+            self.number_format = Some(validate::number_format("number_format", format)?);
         }
         for address in &mut self.default_collaborators {
             *address = validate::email("default_collaborators", address)?;

@@ -51,8 +51,20 @@ pub fn email(field: &str, value: &str) -> Result<String, ServiceError> {
     }
 }
 
-/// Refuses a parent link that would make `id` its own ancestor: follows
-/// `parent_of` up from `parent` (which must exist, as `exists` says).
+/// A ticket-number format (trimmed) that numbers can be rendered from
+/// (`crate::domain::number`); refused with `[bad_number_format]` and the
+/// reason otherwise, when it is saved rather than when a ticket is opened.
+pub fn number_format(field: &str, value: &str) -> Result<String, ServiceError> {
+    let value = value.trim();
+    match crate::domain::number::NumberFormat::parse(value) {
+        Ok(_) => Ok(value.to_owned()),
+        Err(e) => Err(invalid(field, format!("{e} [bad_number_format]"))),
+    }
+}
+
+/// Refuses a parent link that would make `id` its own ancestor
+/// (`[parent_cycle]`): follows `parent_of` up from `parent`, which must
+/// exist (`[parent_unknown]`).
 pub fn parent<F>(
     field: &str,
     id: Option<u32>,
@@ -66,11 +78,17 @@ where
     let mut steps = 0usize;
     loop {
         if Some(at) == id {
-            return Err(invalid(field, format!("{parent} would make a cycle")));
+            return Err(invalid(
+                field,
+                format!("{parent} would make a cycle [parent_cycle]"),
+            ));
         }
         match parent_of(at) {
             None if at == parent => {
-                return Err(invalid(field, format!("{parent} does not exist")));
+                return Err(invalid(
+                    field,
+                    format!("{parent} does not exist [parent_unknown]"),
+                ));
             }
             // A dangling link higher up ends the chain.
             None | Some(None) => return Ok(()),
