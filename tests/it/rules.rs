@@ -741,3 +741,249 @@ fn update_rules_see_the_headers_and_the_receiving_address_of_the_new_message() {
         names(&app)
     );
 }
+
+/// The names of the rules that fired on a ticket, sorted.
+fn fired_names(app: &TestApp, number: &str) -> Vec<String> {
+    let mut names: Vec<String> = fired(app, number).into_iter().map(|(n, _)| n).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn every_condition_field_operator_and_source_decides_on_real_tickets() {
+    let app = TestApp::new();
+    let r = app.api(
+        "POST",
+        &format!("{DEMO}/organisations"),
+        Some(&json!({"name": "Physics Faculty", "domains": ["physics.example.org"]})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let when = |name: &str, conditions: Value| {
+        json!({"name": name, "moment": {"on": "creation"}, "conditions": conditions,
+               "actions": [{"do": "add_note", "body": name}]})
+    };
+    let one =
+        |field: &str, op: &str, value: &str| json!([{"field": field, "op": op, "value": value}]);
+    for rule in [
+        when("email", one("email", "equals", "MARIE@physics.example.org")),
+        when("name", one("name", "contains", "curie")),
+        when(
+            "organisation",
+            one("organisation", "equals", "physics faculty"),
+        ),
+        when("subject", one("subject", "not_contains", "printer")),
+        when("body", one("body", "not_matches", "(?i)jam+ed")),
+        when("source", one("source", "equals", "api")),
+        when("topic", one("topic", "equals", "2")),
+        when("department", one("department", "not_equals", "1")),
+        when("priority", one("priority", "less_than", "3")),
+        when("form field", one("field:floor", "greater_than", "4")),
+        when(
+            "spam score",
+            one("header:X-Spam-Score", "greater_than", "5"),
+        ),
+        when(
+            "no spam score",
+            one("header:X-Spam-Score", "not_equals", "7.5"),
+        ),
+        when("status", one("status", "equals", "1")),
+        json!({"name": "any", "moment": {"on": "creation"}, "matching": "any",
+               "conditions": [{"field": "subject", "op": "ends_with", "value": "SAMPLE"},
+                              {"field": "email", "op": "starts_with", "value": "bo@"}],
+               "actions": [{"do": "add_note", "body": "any"}]}),
+        json!({"name": "from the api", "moment": {"on": "creation", "sources": ["api"]},
+               "actions": [{"do": "add_note", "body": "api"}]}),
+        json!({"name": "by phone", "moment": {"on": "creation", "sources": ["phone"]},
+               "actions": [{"do": "add_note", "body": "phone"}]}),
+    ] {
+        save_rule(&app, &rule);
+    }
+
+    // A web ticket an agent enters for Marie, of the physics faculty.
+    let web = open(
+        &app,
+        &json!({"name": "Marie Curie", "email": "marie@physics.example.org",
+                "subject": "Radium sample", "body": {"text": "Please send the sample."},
+                "source": "web", "topic": 3, "priority": 2, "fields": {"floor": "5"}}),
+    );
+    // An integration's ticket.
+    let r = app.api_with_key(
+        &app.api_key,
+        "POST",
+        &format!("{DEMO}/tickets"),
+        Some(
+            &json!({"name": "Bo", "email": "bo@chem.example.org", "subject": "Printer",
+                     "body": {"text": "The printer is jammed."}, "topic": 2,
+                     "fields": {"floor": "2"}}),
+        ),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let api = json(&r);
+    // Mail with a spam score.
+    let raw = mail(
+        "Eve <eve@lottery.example>",
+        "support@demo.taquilla.test",
+        "Cheap pills",
+        "X-Spam-Score: 7.5\r\nMessage-ID: <pills@lottery.example>\r\n",
+        "Buy now.",
+    );
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &raw);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let mailed = r.text().trim().to_owned();
+    // A phone call an agent writes down.
+    let phone = open(
+        &app,
+        &json!({"name": "Lluís", "email": "lluis@uni.example", "subject": "Phone call",
+                "body": {"text": "Called about the Wi-Fi."}, "source": "phone", "topic": 1}),
+    );
+
+    let number = |t: &Value| t["number"].as_str().unwrap().to_owned();
+    let expect = |names: &[&str]| {
+        let mut names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        fired_names(&app, &number(&web)),
+        expect(&[
+            "any",
+            "body",
+            "department",
+            "email",
+            "form field",
+            "name",
+            "no spam score",
+            "organisation",
+            "priority",
+            "status",
+            "subject",
+        ])
+    );
+    assert_eq!(
+        fired_names(&app, &number(&api)),
+        expect(&[
+            "any",
+            "from the api",
+            "no spam score",
+            "source",
+            "status",
+            "topic"
+        ])
+    );
+    assert_eq!(
+        fired_names(&app, &mailed),
+        expect(&["body", "spam score", "status", "subject"])
+    );
+    assert_eq!(
+        fired_names(&app, &number(&phone)),
+        expect(&["body", "by phone", "no spam score", "status", "subject"])
+    );
+}
+
+#[test]
+fn update_rules_react_to_responses_assignments_and_collaborators_and_set_status_topic_and_sla() {
+    let app = TestApp::new();
+    let waiting = json(&app.api(
+        "POST",
+        &format!("{DEMO}/statuses"),
+        Some(&json!({"name": "Waiting on user", "state": "open"})),
+    ));
+    let team = json(&app.api(
+        "POST",
+        &format!("{DEMO}/teams"),
+        Some(&json!({"name": "Second line"})),
+    ));
+    let r = app.api(
+        "POST",
+        &format!("{DEMO}/sla-plans"),
+        Some(&json!({"name": "Two hours", "resolution_minutes": 120})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let plan = json(&r);
+    for rule in [
+        json!({"name": "Answered", "order": 1, "stop": true,
+               "moment": {"on": "update", "events": ["agent_response"]},
+               "actions": [{"do": "set_status", "status": waiting["id"]}]}),
+        json!({"name": "Never after a stop", "order": 2,
+               "moment": {"on": "update", "events": ["agent_response"]},
+               "actions": [{"do": "add_note", "body": "Not reached."}]}),
+        json!({"name": "Taken by the admin", "moment": {"on": "update", "events": ["assignment_changed"]},
+               "conditions": [{"field": "assignee", "op": "equals", "value": "1"}],
+               "actions": [{"do": "set_topic", "topic": 2}]}),
+        json!({"name": "Given to the team", "moment": {"on": "update", "events": ["assignment_changed"]},
+               "conditions": [{"field": "team", "op": "equals", "value": team["id"].to_string()}],
+               "actions": [{"do": "set_sla", "sla": plan["id"]}]}),
+        json!({"name": "Copied", "moment": {"on": "update", "events": ["collaborator_added"]},
+               "actions": [{"do": "add_note", "body": "Someone else follows the ticket."}]}),
+    ] {
+        save_rule(&app, &rule);
+    }
+    let ticket = open(
+        &app,
+        &web_ticket("ana@uni.example", "Printer", "Out of toner."),
+    );
+    let number = ticket["number"].as_str().unwrap().to_owned();
+    let created_at = ticket["created_at"].as_i64().unwrap();
+    assert_eq!(ticket["sla"], Value::Null);
+
+    // A response: the status rule fires and stops the chain.
+    let r = app.api(
+        "POST",
+        &format!("{DEMO}/tickets/{number}/responses"),
+        Some(&json!({"body": "A new cartridge is on its way."})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(json(&r)["status"], waiting["id"]);
+    assert_eq!(fired_names(&app, &number), ["Answered"]);
+
+    // Assigned to the admin (agent 1): the topic rule; then to the team:
+    // the plan rule, whose plan sets a due time from the ticket's opening.
+    let patch = |changes: Value| {
+        let mut body = changes;
+        body["version"] = json(&app.get_ticket(DEMO, &number))["version"].clone();
+        let r = app.api("PATCH", &format!("{DEMO}/tickets/{number}"), Some(&body));
+        assert_eq!(r.status, 200, "{}", r.text());
+        json(&r)
+    };
+    let taken = patch(json!({"assignee": {"agent": 1}}));
+    assert_eq!(taken["topic"], 2);
+    // Released (neither rule holds), then given to the team (the agent
+    // would otherwise stay beside it).
+    let released = patch(json!({"assignee": null}));
+    assert_eq!(released["sla"], Value::Null);
+    let teamed = patch(json!({"assignee": {"team": team["id"]}}));
+    assert_eq!(teamed["sla"], plan["id"]);
+    assert_eq!(teamed["due_at"], created_at + 2 * 3_600_000);
+    let resolution = teamed["sla_clock"]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == "resolution")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(resolution["state"], "running", "{teamed}");
+
+    // A collaborator copied on the ticket.
+    let r = app.api(
+        "POST",
+        &format!("{DEMO}/tickets/{number}/collaborators"),
+        Some(&json!({"text": "bo@uni.example"})),
+    );
+    assert!(r.status == 200 || r.status == 201, "{}", r.text());
+    assert_eq!(
+        fired_names(&app, &number),
+        [
+            "Answered",
+            "Copied",
+            "Given to the team",
+            "Taken by the admin"
+        ]
+    );
+    let (_, thread) = app.ticket_and_thread(DEMO, &number);
+    assert!(
+        thread
+            .iter()
+            .any(|e| e.body_text.contains("Someone else follows the ticket."))
+    );
+    assert!(!thread.iter().any(|e| e.body_text.contains("Not reached.")));
+}

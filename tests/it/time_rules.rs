@@ -480,3 +480,73 @@ fn a_time_rule_mails_the_addresses_it_names_once() {
     );
     assert!(desk.app.send_pending_mail(DEMO).is_empty());
 }
+
+#[test]
+fn an_sla_breach_an_hour_away_escalates_the_ticket_before_it_happens() {
+    let desk = Desk::at(MON_19_OCT_9H);
+    let plan = desk.created(
+        "sla-plans",
+        &json!({"name": "Four hours", "first_response_minutes": 240}),
+    );
+    let path = format!("{DEMO}/departments/1");
+    let version = json(&desk.app.api("GET", &path, None))["version"].clone();
+    let r = desk.app.api(
+        "PATCH",
+        &path,
+        Some(&json!({"version": version, "sla": plan["id"]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let team = desk.created("teams", &json!({"name": "Escalations"}));
+    desk.rule(&json!({
+        "name": "Breach within the hour",
+        "moment": {"on": "time"},
+        "conditions": [{"field": "due_in", "op": "less_than", "value": "1h"}],
+        "actions": [{"do": "set_priority", "priority": 1},
+                    {"do": "assign_team", "team": team["id"]},
+                    {"do": "send_mail", "to": ["manager@uni.example"],
+                     "subject": "{{ ticket.number }} is about to breach",
+                     "body": "Due within the hour."}],
+    }));
+    let n = desk.open("Certificate");
+    let ticket = desk.ticket(&n);
+    assert_eq!(ticket["due_at"], MON_19_OCT_9H + 4 * HOUR);
+    // The moment the time left falls under an hour, to the second.
+    let next = ticket["rule_timer"]["next_ms"].as_i64().unwrap();
+    assert!(
+        (MON_19_OCT_9H + 3 * HOUR..=MON_19_OCT_9H + 3 * HOUR + 1_000).contains(&next),
+        "{next}"
+    );
+    desk.app.send_pending_mail(DEMO);
+
+    desk.clock.set_ms(MON_19_OCT_9H + 3 * HOUR - MINUTE);
+    assert_eq!(desk.tick().rules_fired, 0);
+    assert!(desk.fired(&n).is_empty());
+
+    desk.clock.set_ms(MON_19_OCT_9H + 3 * HOUR + MINUTE);
+    assert_eq!(desk.tick().rules_fired, 1);
+    let escalated = desk.ticket(&n);
+    assert_eq!(
+        (escalated["priority"].clone(), escalated["team"].clone()),
+        (json!(1), team["id"].clone())
+    );
+    assert_eq!(escalated["overdue"], false, "before the breach");
+    assert_eq!(desk.fired(&n).len(), 1);
+    let mails = desk.app.send_pending_mail(DEMO);
+    let to_manager: Vec<_> = mails
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t.address == "manager@uni.example"))
+        .collect();
+    assert_eq!(to_manager.len(), 1);
+    assert!(
+        to_manager[0]
+            .subject
+            .contains(&format!("{n} is about to breach")),
+        "{}",
+        to_manager[0].subject
+    );
+
+    // Once for this stretch: later ticks fire it no more.
+    desk.clock.set_ms(MON_19_OCT_9H + 3 * HOUR + 30 * MINUTE);
+    assert_eq!(desk.tick().rules_fired, 0);
+    assert_eq!(desk.fired(&n).len(), 1);
+}
