@@ -69,6 +69,7 @@ fn office() -> Calendar {
             .into_iter()
             .map(|d| Holiday {
                 date: d.into(),
+                until: None,
                 name: None,
                 hours: None,
             })

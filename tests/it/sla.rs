@@ -546,6 +546,8 @@ mod on_tickets {
     const TUE_27_OCT_10H12: i64 = 1_793_092_320_000;
     const TUE_27_OCT_11H: i64 = 1_793_095_200_000;
     const TUE_27_OCT_15H: i64 = 1_793_109_600_000;
+    /// Monday 2 November 2026, 11:00 in Madrid (CET).
+    const MON_2_NOV_11H: i64 = 1_793_613_600_000;
     /// Monday 19 October 2026 in Madrid.
     const MON_19_OCT_9H: i64 = 1_792_393_200_000;
     const MON_19_OCT_13H: i64 = 1_792_407_600_000;
@@ -703,6 +705,39 @@ mod on_tickets {
     }
 
     #[test]
+    fn a_closure_of_several_days_holds_the_clock_and_one_ending_before_it_starts_is_refused() {
+        let desk = Desk::at(FRI_23_OCT_15H);
+        let closure = |from: &str, until: &str| {
+            json!({"name": "Autumn", "timezone": "Europe/Madrid",
+                   "hours": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "17:00"}],
+                   "holidays": [{"date": from, "until": until, "name": "Autumn closure"}]})
+        };
+        let r = desk.app.api(
+            "POST",
+            &format!("{DEMO}/schedules"),
+            Some(&closure("2026-10-30", "2026-10-26")),
+        );
+        assert_eq!(r.status, 400, "{}", r.text());
+        let error = &json(&r)["error"];
+        assert_eq!(
+            (error["field"].as_str(), error["rule"].as_str()),
+            (Some("holidays"), Some("schedule_inverted_closure")),
+            "{error}"
+        );
+        let schedule = desk.created("schedules", &closure("2026-10-26", "2026-10-30"));
+        assert_eq!(schedule["holidays"][0]["until"], "2026-10-30");
+        let plan = desk.created(
+            "sla-plans",
+            &json!({"name": "Standard", "first_response_minutes": 240, "schedule": schedule["id"]}),
+        );
+        desk.department_plan(&plan);
+        // Two hours on Friday; the weekend and the week of the closure
+        // closed; two more on Monday 2 November (CET).
+        let n = desk.open("Certificate");
+        assert_eq!(desk.ticket(&n)["due_at"], MON_2_NOV_11H);
+    }
+
+    #[test]
     fn a_pausing_status_stops_the_clock_and_shifts_the_due_times() {
         let desk = Desk::at(MON_19_OCT_9H);
         let schedule = office(&desk);
@@ -768,6 +803,43 @@ mod on_tickets {
         desk.clock.set_ms(MON_19_OCT_9H + 30 * 24 * HOUR);
         assert_eq!(desk.tick().due, 0);
         assert_eq!(desk.ticket(&n)["overdue"], false);
+    }
+
+    #[test]
+    fn a_users_new_message_starts_the_next_response_target() {
+        let desk = Desk::at(MON_19_OCT_9H);
+        let plan = desk.created(
+            "sla-plans",
+            &json!({"name": "Chat", "first_response_minutes": 60, "next_response_minutes": 30}),
+        );
+        desk.department_plan(&plan);
+        let n = desk.open("Certificate");
+        assert_eq!(desk.ticket(&n)["due_at"], MON_19_OCT_9H + HOUR);
+        let post = |path: &str, body: Value| {
+            let r = desk
+                .app
+                .api("POST", &format!("{DEMO}/tickets/{n}/{path}"), Some(&body));
+            assert_eq!(r.status, 201, "{}", r.text());
+        };
+        desk.clock.set_ms(MON_19_OCT_9H + 10 * MINUTE);
+        post("responses", json!({"body": "Which year?"}));
+        assert_eq!(desk.ticket(&n)["due_at"], Value::Null, "nothing owed");
+
+        // The user answers: the next response is due 30 minutes later.
+        desk.clock.set_ms(MON_19_OCT_9H + 20 * MINUTE);
+        post("messages", json!({"body": "2025, please."}));
+        let next = desk.target(&n, "next_response");
+        assert_eq!(
+            (next["state"].as_str(), next["due_at"].as_i64()),
+            (Some("running"), Some(MON_19_OCT_9H + 50 * MINUTE))
+        );
+        assert_eq!(desk.ticket(&n)["due_at"], MON_19_OCT_9H + 50 * MINUTE);
+        assert_eq!(desk.target(&n, "first_response")["state"], "met");
+
+        desk.clock.set_ms(MON_19_OCT_9H + 40 * MINUTE);
+        post("responses", json!({"body": "Attached."}));
+        assert_eq!(desk.target(&n, "next_response")["state"], "met");
+        assert_eq!(desk.ticket(&n)["due_at"], Value::Null);
     }
 
     /// A 24x7 plan: first response in an hour, warned at half.

@@ -2,8 +2,9 @@
 //!
 //! A [`Schedule`] is what an administrator saves: an IANA time zone, weekly
 //! opening hours (several intervals a weekday, `"08:00"`–`"14:00"` and
-//! `"15:00"`–`"17:30"`; `"24:00"` ends a day), holidays (whole dates closed,
-//! or open with hours of their own) — or 24x7. [`Schedule::calendar`]
+//! `"15:00"`–`"17:30"`; `"24:00"` ends a day), holidays and closures (whole
+//! dates or runs of dates closed, or open with hours of their own) — or
+//! 24x7. [`Schedule::calendar`]
 //! checks it once and gives a [`Calendar`], which answers the three
 //! questions SLA clocks ask: [`Calendar::is_open`],
 //! [`Calendar::business_between`] and [`Calendar::add_business`].
@@ -106,11 +107,17 @@ pub struct Span {
     pub to: String,
 }
 
-/// A date (`"YYYY-MM-DD"`) on which the weekly hours do not apply: closed
-/// all day, or open only during `hours`.
+/// A date (`"YYYY-MM-DD"`), or a closure from `date` to `until`, on which
+/// the weekly hours do not apply: closed all day, or open only during
+/// `hours`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holiday {
     pub date: String,
+    /// The last date of a closure of several days (inclusive), e.g. the
+    /// summer closure from `2026-08-03` until `2026-08-21`; absent for one
+    /// date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Hours of a partial day (e.g. Christmas Eve 09:00–13:00); absent or
@@ -166,8 +173,10 @@ pub enum ScheduleError {
     HoursWith24x7,
     #[error("{0} is a holiday twice")]
     DuplicateHoliday(String),
-    #[error("at most {MAX_HOLIDAYS} holidays")]
+    #[error("at most {MAX_HOLIDAYS} holiday and closure dates")]
     TooManyHolidays,
+    #[error("the closure from {from} until {until} ends before it starts")]
+    InvertedClosure { from: String, until: String },
 }
 
 impl ScheduleError {
@@ -185,6 +194,7 @@ impl ScheduleError {
             Self::HoursWith24x7 => "schedule_hours_with_24x7",
             Self::DuplicateHoliday(_) => "schedule_duplicate_holiday",
             Self::TooManyHolidays => "schedule_too_many_holidays",
+            Self::InvertedClosure { .. } => "schedule_inverted_closure",
         }
     }
 
@@ -193,7 +203,10 @@ impl ScheduleError {
     pub fn field(&self) -> &'static str {
         match self {
             Self::UnknownZone(_) => "timezone",
-            Self::BadDate(_) | Self::DuplicateHoliday(_) | Self::TooManyHolidays => "holidays",
+            Self::BadDate(_)
+            | Self::DuplicateHoliday(_)
+            | Self::TooManyHolidays
+            | Self::InvertedClosure { .. } => "holidays",
             Self::InvertedInterval { where_, .. } | Self::OverlappingIntervals { where_, .. }
                 if where_.starts_with("holiday") =>
             {
@@ -312,9 +325,22 @@ impl Schedule {
             return Err(ScheduleError::TooManyHolidays);
         }
         let mut holidays = BTreeMap::new();
+        let parse = |text: &String| {
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .map_err(|_| ScheduleError::BadDate(text.clone()))
+        };
         for holiday in &self.holidays {
-            let date = NaiveDate::parse_from_str(holiday.date.trim(), "%Y-%m-%d")
-                .map_err(|_| ScheduleError::BadDate(holiday.date.clone()))?;
+            let date = parse(&holiday.date)?;
+            let last = match &holiday.until {
+                Some(until) => parse(until)?,
+                None => date,
+            };
+            if last < date {
+                return Err(ScheduleError::InvertedClosure {
+                    from: date.to_string(),
+                    until: last.to_string(),
+                });
+            }
             let where_ = format!("holiday {date}");
             let hours = match &holiday.hours {
                 None => Vec::new(),
@@ -326,8 +352,14 @@ impl Schedule {
                     normalise(spans, &where_)?
                 }
             };
-            if holidays.insert(date, hours).is_some() {
-                return Err(ScheduleError::DuplicateHoliday(date.to_string()));
+            // Each date of a closure, counted against the same bound.
+            for day in date.iter_days().take_while(|d| *d <= last) {
+                if holidays.len() == MAX_HOLIDAYS {
+                    return Err(ScheduleError::TooManyHolidays);
+                }
+                if holidays.insert(day, hours.clone()).is_some() {
+                    return Err(ScheduleError::DuplicateHoliday(day.to_string()));
+                }
             }
         }
         Ok(Calendar {
@@ -593,6 +625,7 @@ mod tests {
     fn holiday(date: &str, name: &str) -> Holiday {
         Holiday {
             date: date.into(),
+            until: None,
             name: Some(name.into()),
             hours: None,
         }
@@ -622,6 +655,7 @@ mod tests {
         .collect();
         holidays.push(Holiday {
             date: "2026-12-24".into(),
+            until: None,
             name: Some("Nit de Nadal".into()),
             hours: Some(vec![Span {
                 from: "09:00".into(),
@@ -854,6 +888,47 @@ mod tests {
     }
 
     #[test]
+    fn a_closure_closes_every_date_it_spans_and_may_open_each_with_hours() {
+        let summer = Holiday {
+            date: "2026-08-03".into(),
+            until: Some("2026-08-21".into()),
+            name: Some("Summer closure".into()),
+            hours: None,
+        };
+        let mornings = Holiday {
+            date: "2026-08-24".into(),
+            until: Some("2026-08-28".into()),
+            name: Some("Mornings only".into()),
+            hours: Some(vec![Span {
+                from: "09:00".into(),
+                to: "13:00".into(),
+            }]),
+        };
+        let cal = schedule(
+            MADRID,
+            vec![opening(&WEEKDAYS, "08:00", "14:00")],
+            vec![summer, mornings],
+        )
+        .calendar()
+        .unwrap();
+        for day in ["2026-08-03", "2026-08-12", "2026-08-21"] {
+            assert!(!cal.is_open(madrid(&format!("{day} 10:00"))), "{day}");
+        }
+        // Friday 31 July at 13:00 + 2h: an hour that day, three weeks
+        // closed, then Monday 24 August opens at nine.
+        let due = cal.add_business(madrid("2026-07-31 13:00"), hours(2));
+        assert_eq!(wall(due), "2026-08-24 10:00 +02:00");
+        assert!(!cal.is_open(madrid("2026-08-26 08:30")));
+        assert!(cal.is_open(madrid("2026-08-26 12:30")));
+        assert!(!cal.is_open(madrid("2026-08-28 13:30")));
+        assert!(cal.is_open(madrid("2026-08-31 08:30")), "back to the week");
+        assert_eq!(
+            cal.business_between(madrid("2026-08-24 00:00"), madrid("2026-08-29 00:00")),
+            hours(20)
+        );
+    }
+
+    #[test]
     fn a_partial_holiday_opens_with_its_own_hours() {
         let cal = catalan_office();
         // Christmas Eve (Thursday) opens 09:00–13:00 only; Christmas and
@@ -900,7 +975,24 @@ mod tests {
 
     #[test]
     fn add_business_then_business_between_gives_the_duration_back() {
-        let calendars = [office(), catalan_office(), always_in(MADRID)];
+        let closed_in_august = schedule(
+            MADRID,
+            vec![opening(&WEEKDAYS, "08:00", "14:00")],
+            vec![Holiday {
+                date: "2026-07-27".into(),
+                until: Some("2026-08-28".into()),
+                name: Some("Summer closure".into()),
+                hours: None,
+            }],
+        )
+        .calendar()
+        .unwrap();
+        let calendars = [
+            office(),
+            catalan_office(),
+            always_in(MADRID),
+            closed_in_august,
+        ];
         // A deterministic spread of starts over 2026 (every 217h13m, which
         // lands on every time of day and weekday) plus both DST weekends,
         // and durations from a millisecond to two months.
@@ -1113,6 +1205,7 @@ mod tests {
         assert_eq!(code(&s), "schedule_duplicate_holiday");
         s.holidays = vec![Holiday {
             date: "2026-12-24".into(),
+            until: None,
             name: None,
             hours: Some(vec![
                 Span {
@@ -1131,6 +1224,28 @@ mod tests {
         s.holidays = (0..=MAX_HOLIDAYS)
             .map(|i| holiday(&format!("{}-01-01", 2000 + i), "New year"))
             .collect();
+        assert_eq!(code(&s), "schedule_too_many_holidays");
+        let closure = |from: &str, until: &str| Holiday {
+            date: from.into(),
+            until: Some(until.into()),
+            name: None,
+            hours: None,
+        };
+        s.holidays = vec![closure("2026-08-21", "2026-08-03")];
+        let err = s.calendar().unwrap_err();
+        assert_eq!(
+            (err.code(), err.field()),
+            ("schedule_inverted_closure", "holidays")
+        );
+        s.holidays = vec![closure("2026-08-03", "2026-08-32")];
+        assert_eq!(code(&s), "schedule_bad_date");
+        s.holidays = vec![
+            closure("2026-08-03", "2026-08-21"),
+            holiday("2026-08-15", "L'Assumpció"),
+        ];
+        assert_eq!(code(&s), "schedule_duplicate_holiday");
+        // A closure's dates count against the bound one by one.
+        s.holidays = vec![closure("2000-01-01", "2099-12-31")];
         assert_eq!(code(&s), "schedule_too_many_holidays");
     }
 

@@ -419,6 +419,7 @@ mod tests {
             }],
             holidays: vec![Holiday {
                 date: "2026-09-11".into(),
+                until: None,
                 name: Some("Diada".into()),
                 hours: None,
             }],

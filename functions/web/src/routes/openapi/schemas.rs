@@ -377,8 +377,9 @@ fn sla_schemas() -> Vec<(&'static str, Value)> {
         }))},
         "holidays": {"type": "array", "items": object(&["date"], json!({
             "date": {"type": "string", "format": "date"},
+            "until": {"type": "string", "format": "date", "description": "Last date of a closure of several days (inclusive); absent: the date alone"},
             "name": string,
-            "hours": {"type": "array", "nullable": true, "items": span, "description": "Open only these hours that day; absent closes it"},
+            "hours": {"type": "array", "nullable": true, "items": span, "description": "Open only these hours that day (each day of a closure); absent closes it"},
         }))},
     });
     let minutes = json!({"type": "integer", "nullable": true, "minimum": 1, "maximum": taquilla_core::domain::sla::MAX_TARGET_MINUTES, "description": "Business minutes; null: no such target"});
