@@ -1,8 +1,9 @@
 //! `taquilla sla tick` as an operator runs it: each instance's line says
 //! what the tick did, the time rules it fired and the open tickets a time
-//! rule's sweep moved included. The tickets and the rule are written
-//! straight into the data directory's store two hours in the past, so the
-//! binary, on the real clock, finds them due.
+//! rule's sweep moved included; and `taquilla serve` runs the same tick by
+//! itself. The tickets and the rule are written straight into the data
+//! directory's store two hours in the past, so the binary, on the real
+//! clock, finds them due.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,7 +11,9 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::process::Stdio;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use taquilla_core::clock::{Clock, ManualClock, SystemClock};
 use taquilla_core::domain::rules::Rule;
@@ -20,7 +23,7 @@ use taquilla_core::services::tickets::{self, Body, OpenTicket};
 use taquilla_core::services::{Actor, Ctx};
 use taquilla_local::{FsBlobs, SqliteStore};
 
-use common::{demo, demo_id, run};
+use common::{demo, demo_id, run, taquilla};
 
 const HOUR: i64 = 3_600_000;
 
@@ -152,4 +155,31 @@ fn the_tick_says_how_many_time_rules_fired_and_how_many_tickets_its_sweep_moved(
         (0, 0, 0),
         "{third:?}"
     );
+}
+
+#[test]
+fn the_server_runs_the_escalation_tick_by_itself() {
+    let dir = demo();
+    let data = dir.path();
+    let (_, after) = tickets_around_a_time_rule(data);
+    let mut server = taquilla(data)
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The ticker's first tick comes as the server starts.
+    let started = Instant::now();
+    let noted = loop {
+        if notes(data, &after) == 1 {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(noted, "the server's tick did not fire the rule within 30 s");
 }
