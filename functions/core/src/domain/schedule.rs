@@ -973,99 +973,204 @@ mod tests {
         assert_eq!(wall(due), "2026-12-31 17:30 +01:00");
     }
 
-    #[test]
-    fn add_business_then_business_between_gives_the_duration_back() {
-        let closed_in_august = schedule(
-            MADRID,
-            vec![opening(&WEEKDAYS, "08:00", "14:00")],
-            vec![Holiday {
-                date: "2026-07-27".into(),
-                until: Some("2026-08-28".into()),
-                name: Some("Summer closure".into()),
-                hours: None,
-            }],
-        )
-        .calendar()
-        .unwrap();
-        let calendars = [
-            office(),
-            catalan_office(),
-            always_in(MADRID),
-            closed_in_august,
-        ];
-        // A deterministic spread of starts over 2026 (every 217h13m, which
-        // lands on every time of day and weekday) plus both DST weekends,
-        // and durations from a millisecond to two months.
-        let durations = [
-            1,
-            59,
-            minutes(1),
-            minutes(37),
-            hours(1),
-            hours(8) + minutes(30),
-            hours(29),
-            hours(200),
-            hours(24 * 60),
-        ];
-        let mut start = utc("2026-01-01 00:00");
-        let end = utc("2027-01-01 00:00");
-        let mut checked = 0;
-        while start < end {
-            for cal in &calendars {
-                for &d in &durations {
-                    let due = cal.add_business(start, d);
-                    assert_eq!(
-                        cal.business_between(start, due),
-                        d,
-                        "{cal:?} from {} + {d}",
-                        wall(start)
-                    );
-                    // Nothing earlier would do.
-                    assert!(cal.business_between(start, due - 1) < d);
-                    checked += 1;
-                }
+    /// Generated cases: properties of the business-time functions checked
+    /// by `proptest` over calendars with weekends, a lunch break, holidays
+    /// (a partial one among them), a month's closure, a night opening
+    /// across both daylight-saving changes, and 24x7, all in Madrid. Failing
+    /// cases shrink to the smallest start and duration that still fail.
+    mod properties {
+        use std::sync::LazyLock;
+
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// 2026-01-01 and 2027-01-01, 00:00 UTC.
+        const YEAR: (i64, i64) = (1_767_225_600_000, 1_798_761_600_000);
+        /// The days around the spring-forward (29 March 2026) and fall-back
+        /// (25 October 2026) Sundays in Madrid, 00:00 UTC.
+        const SPRING: (i64, i64) = (1_774_569_600_000, 1_774_915_200_000);
+        const AUTUMN: (i64, i64) = (1_792_713_600_000, 1_793_059_200_000);
+
+        /// A calendar, its name for failure messages, and the longest
+        /// duration asked of it (a night opening of eleven hours a week
+        /// would walk years for two months of business time).
+        struct Case {
+            name: &'static str,
+            calendar: Calendar,
+            longest: i64,
+        }
+
+        /// A failing case names its calendar.
+        impl fmt::Debug for Case {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name)
             }
-            start += hours(7) * 31 + minutes(13);
         }
-        assert!(checked > 1_000, "{checked}");
-    }
 
-    #[test]
-    fn business_time_grows_with_the_end_and_adds_up_over_a_split() {
-        let cal = catalan_office();
-        let a = madrid("2026-03-20 10:00");
-        let mut previous = 0;
-        let mut prev_due = a;
-        for step in 0..600 {
-            let b = a + step * minutes(97);
-            let elapsed = cal.business_between(a, b);
-            assert!(elapsed >= previous, "monotone in the end");
-            assert!(elapsed <= b - a, "never more than real time");
-            previous = elapsed;
-            // Additivity: a→m + m→b = a→b.
-            let m = a + step * minutes(41);
-            assert_eq!(
-                cal.business_between(a, m) + cal.business_between(m, b),
-                elapsed
-            );
-            // Monotone in the duration.
-            let due = cal.add_business(a, step * minutes(13));
-            assert!(due >= prev_due);
-            prev_due = due;
+        /// Fridays 20:00–24:00, Saturdays 00:00–02:00 and Sundays
+        /// 01:00–04:00: one stretch across midnight, and on the DST Sundays
+        /// an opening around the hour the clocks skip or repeat.
+        fn nights() -> Calendar {
+            schedule(
+                MADRID,
+                vec![
+                    opening(&[Day::Fri], "20:00", "24:00"),
+                    opening(&[Day::Sat], "00:00", "02:00"),
+                    opening(&[Day::Sun], "01:00", "04:00"),
+                ],
+                vec![],
+            )
+            .calendar()
+            .unwrap()
         }
-    }
 
-    #[test]
-    fn the_due_moment_is_open_or_the_end_of_an_opening() {
-        let cal = office();
-        let start = madrid("2026-03-02 08:00");
-        for n in 1..400 {
-            let due = cal.add_business(start, minutes(n * 7));
-            assert!(
-                cal.is_open(due) || cal.is_open(due - 1),
-                "{} is neither open nor the end of an opening",
-                wall(due)
-            );
+        /// Mornings on weekdays, closed from 27 July to 28 August.
+        fn closed_in_august() -> Calendar {
+            schedule(
+                MADRID,
+                vec![opening(&WEEKDAYS, "08:00", "14:00")],
+                vec![Holiday {
+                    date: "2026-07-27".into(),
+                    until: Some("2026-08-28".into()),
+                    name: Some("Summer closure".into()),
+                    hours: None,
+                }],
+            )
+            .calendar()
+            .unwrap()
+        }
+
+        static CASES: LazyLock<Vec<Case>> = LazyLock::new(|| {
+            let two_months = hours(24 * 60);
+            vec![
+                Case {
+                    name: "office",
+                    calendar: office(),
+                    longest: two_months,
+                },
+                Case {
+                    name: "catalan office",
+                    calendar: catalan_office(),
+                    longest: two_months,
+                },
+                Case {
+                    name: "closed in August",
+                    calendar: closed_in_august(),
+                    longest: two_months,
+                },
+                Case {
+                    name: "nights",
+                    calendar: nights(),
+                    longest: hours(200),
+                },
+                Case {
+                    name: "24x7 in Madrid",
+                    calendar: always_in(MADRID),
+                    longest: two_months,
+                },
+            ]
+        });
+
+        /// One of the calendars.
+        fn case() -> impl Strategy<Value = &'static Case> {
+            (0..CASES.len()).prop_map(|i| &CASES[i])
+        }
+
+        /// An instant of 2026, a third of them on a DST weekend.
+        fn instant() -> impl Strategy<Value = i64> {
+            prop_oneof![
+                4 => YEAR.0..YEAR.1,
+                1 => SPRING.0..SPRING.1,
+                1 => AUTUMN.0..AUTUMN.1,
+            ]
+        }
+
+        /// A duration from a millisecond to two months, most of them short.
+        fn duration() -> impl Strategy<Value = i64> {
+            prop_oneof![
+                1 => 1..MINUTE_MS,
+                3 => MINUTE_MS..hours(10),
+                2 => hours(10)..hours(24 * 60),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+            #[test]
+            fn add_business_then_business_between_gives_the_duration_back(
+                case in case(),
+                start in instant(),
+                duration in duration(),
+            ) {
+                let (cal, d) = (&case.calendar, duration.min(case.longest));
+                let due = cal.add_business(start, d);
+                prop_assert_eq!(
+                    cal.business_between(start, due),
+                    d,
+                    "{} from {} + {}",
+                    case.name,
+                    wall(start),
+                    d
+                );
+                // Nothing earlier would do.
+                prop_assert!(cal.business_between(start, due - 1) < d);
+                // The due moment is open, or the end of an opening.
+                prop_assert!(
+                    cal.is_open(due) || cal.is_open(due - 1),
+                    "{}: {} is neither open nor the end of an opening",
+                    case.name,
+                    wall(due)
+                );
+            }
+
+            #[test]
+            fn business_time_grows_with_the_end_and_adds_up_over_a_split(
+                case in case(),
+                a in instant(),
+                steps in (0..hours(24 * 21), 0..hours(24 * 21)),
+            ) {
+                let cal = &case.calendar;
+                let (m, b) = (a + steps.0.min(steps.1), a + steps.0.max(steps.1));
+                let (to_m, to_b) = (cal.business_between(a, m), cal.business_between(a, b));
+                prop_assert!(to_m <= to_b, "{}: monotone in the end", case.name);
+                prop_assert!(to_b <= b - a, "{}: never more than real time", case.name);
+                prop_assert_eq!(
+                    to_m + cal.business_between(m, b),
+                    to_b,
+                    "{}: {} to {} split at {}",
+                    case.name,
+                    wall(a),
+                    wall(b),
+                    wall(m)
+                );
+            }
+
+            #[test]
+            fn a_later_start_or_a_longer_duration_is_never_due_earlier(
+                case in case(),
+                start in instant(),
+                later in 0..hours(24 * 7),
+                durations in (duration(), duration()),
+            ) {
+                let cal = &case.calendar;
+                let (short, long) = (
+                    durations.0.min(durations.1).min(case.longest),
+                    durations.0.max(durations.1).min(case.longest),
+                );
+                let due = cal.add_business(start, short);
+                prop_assert!(
+                    due <= cal.add_business(start, long),
+                    "{}: monotone in the duration",
+                    case.name
+                );
+                prop_assert!(
+                    due <= cal.add_business(start + later, short),
+                    "{}: monotone in the start",
+                    case.name
+                );
+            }
         }
     }
 
