@@ -2,7 +2,10 @@
 //! the real server: they round-trip with versions, bad ones are refused
 //! with the rule's stable code, references must exist (a plan's schedule, a
 //! department's or topic's plan), what is in use is not deleted, and an
-//! instance sees only its own.
+//! instance sees only its own. On tickets: due times across weekends,
+//! holidays, closures and DST, pauses, targets met, the escalation tick,
+//! and an agent giving a ticket another plan (or none), refused for an
+//! unknown plan and for agents who may not edit the ticket.
 
 use serde_json::{Value, json};
 use taquilla_tests::app::{DEMO, OTHER, TestApp, json};
@@ -519,6 +522,18 @@ fn the_document_describes_schedules_and_plans() {
         schemas["NewSlaPlan"]["properties"]["warning_percent"]["default"],
         80
     );
+    // Agents change a ticket's plan with the ticket's other fields.
+    let sla = &schemas["TicketChanges"]["properties"]["sla"];
+    assert_eq!(
+        (&sla["type"], &sla["nullable"]),
+        (&json!("integer"), &json!(true))
+    );
+    assert!(
+        sla["description"]
+            .as_str()
+            .unwrap()
+            .contains("sla_unknown_plan")
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -531,12 +546,13 @@ mod on_tickets {
 
     use serde_json::{Value, json};
     use taquilla_core::clock::ManualClock;
-    use taquilla_core::domain::InstanceId;
+    use taquilla_core::domain::{AgentId, Author, InstanceId};
     use taquilla_core::services::Ctx;
     use taquilla_core::services::sla::tick::{self, TickReport};
     use taquilla_core::store::ItemStore;
     use taquilla_tests::app::{DEMO, TestApp, json};
     use taquilla_tests::counting::CountingStore;
+    use taquilla_tests::http::Response;
 
     const MINUTE: i64 = 60_000;
     const HOUR: i64 = 60 * MINUTE;
@@ -1094,5 +1110,205 @@ mod on_tickets {
         let (queries, gets, transacts, read) = cost(40);
         assert_eq!((queries, transacts, read), (2, 40, 40));
         assert!(gets <= 2);
+    }
+
+    /// An agent of the demo created through the admin API with `role` in
+    /// `department`; a token for it.
+    fn agent(desk: &Desk, email: &str, department: u32, role: u32) -> String {
+        let r = desk.app.api(
+            "POST",
+            &format!("{DEMO}/agents"),
+            Some(&json!({"name": email, "email": email, "department": department, "role": role})),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let id = u32::try_from(json(&r)["agent"]["id"].as_u64().unwrap()).unwrap();
+        desk.app.token_for(DEMO, id, None)
+    }
+
+    #[test]
+    fn an_agent_gives_a_ticket_another_plan_and_its_due_times_follow() {
+        let desk = Desk::at(FRI_23_OCT_15H);
+        let schedule = office(&desk);
+        let standard = desk.created(
+            "sla-plans",
+            &json!({"name": "Standard", "first_response_minutes": 240,
+                    "resolution_minutes": 480, "schedule": schedule["id"]}),
+        );
+        let urgent = desk.created(
+            "sla-plans",
+            &json!({"name": "Urgent", "first_response_minutes": 60}),
+        );
+        desk.department_plan(&standard);
+        let n = desk.open("Certificate");
+        assert_eq!(desk.ticket(&n)["due_at"], TUE_27_OCT_11H);
+
+        // Half an hour later an agent finds it urgent: an hour, 24x7, from
+        // the opening; the resolution target is gone with the old plan.
+        desk.clock.set_ms(FRI_23_OCT_15H + 30 * MINUTE);
+        let changed = desk.patch(&n, json!({"sla": urgent["id"]}));
+        assert_eq!(changed["sla"], urgent["id"]);
+        assert_eq!(changed["due_at"], FRI_23_OCT_15H + HOUR, "{changed}");
+        let first = desk.target(&n, "first_response");
+        assert_eq!(
+            (first["state"].as_str(), first["due_at"].as_i64()),
+            (Some("running"), Some(FRI_23_OCT_15H + HOUR))
+        );
+        let targets = desk.ticket(&n)["sla_clock"]["targets"].clone();
+        assert!(
+            !targets
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["target"] == "resolution"),
+            "{targets}"
+        );
+        // The thread says who changed it, from which plan to which.
+        let (_, thread) = desk.app.ticket_and_thread(DEMO, &n);
+        let events: Vec<_> = thread
+            .iter()
+            .filter(|e| e.event.as_deref() == Some("sla_changed"))
+            .collect();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].author, Author::Agent(AgentId(1)));
+        assert_eq!(
+            (
+                events[0].data["from"].as_str(),
+                events[0].data["to"].as_str()
+            ),
+            (
+                standard["id"].to_string().as_str(),
+                urgent["id"].to_string().as_str()
+            )
+        );
+        // The same plan again changes and writes nothing.
+        let again = desk.patch(&n, json!({"sla": urgent["id"]}));
+        assert_eq!(again["version"], changed["version"]);
+        assert_eq!(desk.events(&n, "sla_changed"), 1);
+
+        // The tick marks the new target's breach.
+        desk.clock.set_ms(FRI_23_OCT_15H + HOUR + MINUTE);
+        assert_eq!(desk.tick().breaches, 1);
+        assert_eq!(desk.ticket(&n)["overdue"], true);
+
+        // No plan: no due time, no target, and nothing overdue.
+        let none = desk.patch(&n, json!({"sla": null}));
+        assert_eq!(
+            (
+                none["sla"].clone(),
+                none["due_at"].clone(),
+                none["overdue"].clone()
+            ),
+            (Value::Null, Value::Null, json!(false)),
+            "{none}"
+        );
+        assert_eq!(desk.events(&n, "sla_changed"), 2);
+        // A plan given by an agent is a plan like any other: the standard
+        // one back, counted from the opening in business hours.
+        let back = desk.patch(&n, json!({"sla": standard["id"]}));
+        assert_eq!(back["due_at"], TUE_27_OCT_11H);
+    }
+
+    #[test]
+    fn changing_the_plan_is_refused_for_an_unknown_plan_and_for_agents_who_may_not() {
+        let desk = Desk::at(FRI_23_OCT_15H);
+        let standard = desk.created(
+            "sla-plans",
+            &json!({"name": "Standard", "first_response_minutes": 240}),
+        );
+        desk.department_plan(&standard);
+        let urgent = desk.created(
+            "sla-plans",
+            &json!({"name": "Urgent", "first_response_minutes": 60}),
+        );
+        let n = desk.open("Certificate");
+        let before = desk.ticket(&n);
+        let path = format!("{DEMO}/tickets/{n}");
+        let version = before["version"].clone();
+        let error = |r: &Response| json(r)["error"].clone();
+
+        // A plan that does not exist.
+        let r = desk.app.api(
+            "PATCH",
+            &path,
+            Some(&json!({"version": version, "sla": 999})),
+        );
+        assert_eq!(r.status, 400, "{}", r.text());
+        let e = error(&r);
+        assert_eq!(
+            (e["code"].as_str(), e["field"].as_str(), e["rule"].as_str()),
+            (Some("invalid_field"), Some("sla"), Some("sla_unknown_plan")),
+            "{e}"
+        );
+        // Not a plan id at all.
+        let r = desk.app.api(
+            "PATCH",
+            &path,
+            Some(&json!({"version": version, "sla": "urgent"})),
+        );
+        assert_eq!(
+            (r.status, error(&r)["code"].as_str().map(str::to_owned)),
+            (400, Some("invalid_body".to_owned())),
+            "{}",
+            r.text()
+        );
+
+        // "Limited access" in the ticket's department: sees it, may not edit it.
+        let limited = agent(&desk, "lia@uni.example", 1, 2);
+        let r = desk.app.api_as(
+            &limited,
+            "PATCH",
+            &path,
+            Some(&json!({"version": version, "sla": urgent["id"]})),
+        );
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert_eq!(error(&r)["code"], "forbidden");
+        assert!(
+            error(&r)["message"]
+                .as_str()
+                .unwrap()
+                .contains("ticket.edit"),
+            "{}",
+            r.text()
+        );
+        // "All access" in another department: the ticket is not there for it.
+        let elsewhere = agent(&desk, "bo@uni.example", 2, 1);
+        let r = desk.app.api_as(
+            &elsewhere,
+            "PATCH",
+            &path,
+            Some(&json!({"version": version, "sla": urgent["id"]})),
+        );
+        assert_eq!(r.status, 404, "{}", r.text());
+        assert_eq!(error(&r)["code"], "not_found");
+        // A stale version.
+        let r = desk.app.api(
+            "PATCH",
+            &path,
+            Some(&json!({"version": 0, "sla": urgent["id"]})),
+        );
+        assert_eq!(r.status, 409, "{}", r.text());
+
+        // Nothing changed, nothing recorded.
+        let after = desk.ticket(&n);
+        assert_eq!(
+            (
+                after["version"].clone(),
+                after["sla"].clone(),
+                after["due_at"].clone()
+            ),
+            (version, standard["id"].clone(), before["due_at"].clone())
+        );
+        assert_eq!(desk.events(&n, "sla_changed"), 0);
+
+        // An agent of the department with "All access" may.
+        let all = agent(&desk, "ana@uni.example", 1, 1);
+        let r = desk.app.api_as(
+            &all,
+            "PATCH",
+            &path,
+            Some(&json!({"version": after["version"], "sla": urgent["id"]})),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(json(&r)["due_at"], FRI_23_OCT_15H + HOUR);
     }
 }

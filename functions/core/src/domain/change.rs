@@ -35,6 +35,9 @@ pub enum Change {
     SetTopic(Option<TopicId>),
     /// Epoch ms, or no due date.
     SetDue(Option<i64>),
+    /// Another SLA plan (its id), or none: the due times are recomputed
+    /// in the new plan when the ticket is saved.
+    SetSla(Option<u32>),
     AddCollaborator(Collaborator),
     RemoveCollaborator(UserId),
     /// This ticket was merged into `target` and takes `status` (a closed one).
@@ -66,6 +69,7 @@ pub mod event {
     pub const PRIORITY_CHANGED: &str = "priority_changed";
     pub const TOPIC_CHANGED: &str = "topic_changed";
     pub const DUE_CHANGED: &str = "due_changed";
+    pub const SLA_CHANGED: &str = "sla_changed";
     pub const COLLABORATOR_ADDED: &str = "collaborator_added";
     pub const COLLABORATOR_REMOVED: &str = "collaborator_removed";
     pub const MERGED_INTO: &str = "merged_into";
@@ -100,6 +104,7 @@ pub fn apply(ticket: &mut Ticket, change: Change, by: &Author, now: i64) -> Opti
         Change::SetPriority(priority) => set_priority(ticket, priority)?,
         Change::SetTopic(topic) => set_topic(ticket, topic)?,
         Change::SetDue(due) => set_due(ticket, due)?,
+        Change::SetSla(sla) => set_sla(ticket, sla)?,
         Change::AddCollaborator(collaborator) => add_collaborator(ticket, collaborator)?,
         Change::RemoveCollaborator(user) => remove_collaborator(ticket, &user)?,
         Change::MergeInto {
@@ -272,6 +277,15 @@ fn set_due(ticket: &mut Ticket, due: Option<i64>) -> Outcome {
     let from = std::mem::replace(&mut ticket.due_at, due);
     let data = pairs([("from", text(from)), ("to", text(due))]);
     Some((event::DUE_CHANGED, data))
+}
+
+fn set_sla(ticket: &mut Ticket, sla: Option<u32>) -> Outcome {
+    if ticket.sla == sla {
+        return None;
+    }
+    let from = std::mem::replace(&mut ticket.sla, sla);
+    let data = pairs([("from", text(from)), ("to", text(sla))]);
+    Some((event::SLA_CHANGED, data))
 }
 
 fn copy_name(collaborator: &Collaborator) -> String {

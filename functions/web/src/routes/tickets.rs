@@ -103,7 +103,7 @@ pub const ROUTES: &[ApiRoute] = &[
     ApiRoute {
         method: "PATCH",
         path: "/api/v1/{instance}/tickets/{number}",
-        summary: "Change status, priority, topic, due date, department or assignee",
+        summary: "Change status, priority, topic, due date, department, SLA plan or assignee",
         query: &[],
         body: Some("TicketChanges"),
         answer: (200, Some("Ticket")),

@@ -27,6 +27,7 @@ pub mod queue;
 pub mod read;
 pub mod round_robin;
 mod routing;
+pub mod sla_plan;
 pub(crate) mod store;
 
 pub use crate::sanitize::Body;

@@ -167,6 +167,7 @@ fn ticket_schemas() -> Vec<(&'static str, Value)> {
                     "version": int, "status": int, "priority": int, "topic": opt_int,
                     "due_at": {"type": "integer", "nullable": true, "description": "Epoch ms"},
                     "department": {"type": "integer", "description": "Transfers the ticket"},
+                    "sla": {"type": "integer", "nullable": true, "description": "Gives the ticket this SLA plan (null: none) and recomputes its due times; needs ticket.edit; an unknown plan is 400 invalid_field with rule sla_unknown_plan"},
                     "assignee": {"nullable": true, "description": "null releases", "oneOf": [
                         object(&["agent"], json!({"agent": int})),
                         object(&["team"], json!({"team": int})),

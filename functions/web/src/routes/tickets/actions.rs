@@ -8,12 +8,14 @@ use axum::extract::{Json, Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use taquilla_core::domain::{
-    AgentId, CopyKind, DepartmentId, PriorityId, StatusId, TeamId, Ticket, TopicId, UserId,
+    AgentId, CopyKind, DepartmentId, PriorityId, SlaPlanId, StatusId, TeamId, Ticket, TopicId,
+    UserId,
 };
 use taquilla_core::services::tickets::actions::{self as ops, Assignee};
 use taquilla_core::services::tickets::collaborators::{self, CollaboratorReport};
 use taquilla_core::services::tickets::locks::{self, Lock};
 use taquilla_core::services::tickets::merge;
+use taquilla_core::services::tickets::sla_plan;
 use taquilla_core::services::{Ctx, ServiceError};
 
 use super::{Body, invalid, nullable, ticket_by_number};
@@ -30,7 +32,7 @@ pub enum AssigneeJson {
 }
 
 /// The body of `PATCH tickets/{number}`. Absent fields stay; `null` clears
-/// (topic, due date, assignee).
+/// (topic, due date, SLA plan, assignee).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TicketChanges {
@@ -43,13 +45,17 @@ pub struct TicketChanges {
     due_at: Option<Option<i64>>,
     department: Option<u32>,
     #[serde(default, deserialize_with = "nullable")]
+    sla: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "nullable")]
     assignee: Option<Option<AssigneeJson>>,
 }
 
 /// `PATCH tickets/{number}`: applies each given field through its action
-/// (status, priority, topic, due date, department, assignee, in that
-/// order), the first at `version` and each next at the version the
-/// previous one returned, and answers the ticket.
+/// (status, priority, topic, due date, department, SLA plan, assignee, in
+/// that order: a plan given here is not replaced by the topic or
+/// department changed in the same request), the first at `version` and
+/// each next at the version the previous one returned, and answers the
+/// ticket.
 ///
 /// Each action is its own transaction: a refusal part-way (a missing
 /// permission, an unknown id) leaves the earlier changes applied, and the
@@ -90,6 +96,10 @@ pub async fn update(
     }
     if let Some(department) = changes.department {
         ticket = ops::transfer(&ctx, actor, &id, DepartmentId(department), Some(version)).await?;
+        version = ticket.version;
+    }
+    if let Some(sla) = changes.sla {
+        ticket = sla_plan::set_sla(&ctx, actor, &id, sla.map(SlaPlanId), Some(version)).await?;
         version = ticket.version;
     }
     if let Some(assignee) = changes.assignee {
