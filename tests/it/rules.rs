@@ -4,7 +4,8 @@
 //! collaborators; an update rule reacts to the user's message (and its
 //! own change triggers no rule); a replay says what a rule would have
 //! done to past tickets and changes nothing; bad rules are refused when
-//! saved with their stable codes.
+//! saved with their stable codes; creation rules give a web or mail
+//! ticket its help topic and SLA plan, with the plan's due times.
 
 use serde_json::{Value, json};
 use taquilla_tests::app::{DEMO, TestApp, json};
@@ -986,4 +987,146 @@ fn update_rules_react_to_responses_assignments_and_collaborators_and_set_status_
             .any(|e| e.body_text.contains("Someone else follows the ticket."))
     );
     assert!(!thread.iter().any(|e| e.body_text.contains("Not reached.")));
+}
+
+#[test]
+fn creation_rules_set_the_help_topic_and_the_sla_plan_and_the_due_times_follow() {
+    let app = TestApp::new();
+    let created = |kind: &str, body: Value| {
+        let r = app.api("POST", &format!("{DEMO}/{kind}"), Some(&body));
+        assert_eq!(r.status, 201, "{kind} {body}: {}", r.text());
+        json(&r)
+    };
+    // IT (department 1) answers in four hours; a lab emergency in half an
+    // hour; certificates have a topic whose plan gives eight hours.
+    let standard = created(
+        "sla-plans",
+        json!({"name": "Standard", "first_response_minutes": 240}),
+    );
+    let emergency = created(
+        "sla-plans",
+        json!({"name": "Lab emergency", "first_response_minutes": 30, "resolution_minutes": 120}),
+    );
+    let eight_hours = created(
+        "sla-plans",
+        json!({"name": "Certificates", "first_response_minutes": 480}),
+    );
+    let path = format!("{DEMO}/departments/1");
+    let version = json(&app.api("GET", &path, None))["version"].clone();
+    let r = app.api(
+        "PATCH",
+        &path,
+        Some(&json!({"version": version, "sla": standard["id"]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let lab = created("topics", json!({"name": "Lab access", "department": 1}));
+    let certificates = created(
+        "topics",
+        json!({"name": "Certificates", "department": 1, "sla": eight_hours["id"]}),
+    );
+    save_rule(
+        &app,
+        &json!({
+            "name": "Lab emergencies",
+            "moment": {"on": "creation", "sources": ["web", "email"]},
+            "conditions": [{"field": "subject", "op": "contains", "value": "lab"}],
+            "actions": [{"do": "set_topic", "topic": lab["id"]}, {"do": "set_sla", "sla": emergency["id"]}],
+        }),
+    );
+    save_rule(
+        &app,
+        &json!({
+            "name": "Certificates by topic",
+            "order": 2,
+            "moment": {"on": "creation", "sources": ["web"]},
+            "conditions": [{"field": "subject", "op": "contains", "value": "certificate"}],
+            "actions": [{"do": "set_topic", "topic": certificates["id"]}],
+        }),
+    );
+    let first_due = |ticket: &Value| -> Option<i64> {
+        ticket["sla_clock"]["targets"]
+            .as_array()?
+            .iter()
+            .find(|t| t["target"] == "first_response")?["due_at"]
+            .as_i64()
+    };
+
+    // A web ticket: the rule's topic and plan, the plan's due times from
+    // the opening, and the thread names the rule and what it did.
+    let web = open(
+        &app,
+        &web_ticket("ana@uni.example", "The lab door is stuck", "Help"),
+    );
+    let number = web["number"].as_str().unwrap().to_owned();
+    let opened = web["created_at"].as_i64().unwrap();
+    assert_eq!(
+        (web["topic"].clone(), web["sla"].clone()),
+        (lab["id"].clone(), emergency["id"].clone()),
+        "{web}"
+    );
+    let ticket = json(&app.get_ticket(DEMO, &number));
+    assert_eq!(ticket["due_at"], opened + 30 * 60_000, "{ticket}");
+    assert_eq!(first_due(&ticket), Some(opened + 30 * 60_000));
+    let resolution = ticket["sla_clock"]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == "resolution")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(resolution["due_at"], opened + 120 * 60_000, "{ticket}");
+    assert_eq!(
+        fired(&app, &number),
+        [(
+            "Lab emergencies".to_owned(),
+            format!("set_topic {}; set_sla {}", lab["id"], emergency["id"])
+        )]
+    );
+
+    // A mail ticket, the same.
+    let raw = mail(
+        "bo@uni.example",
+        "support@demo.taquilla.test",
+        "The lab fridge beeps",
+        "Message-ID: <fridge@uni.example>\r\n",
+        "It beeps.",
+    );
+    let r = app.osticket_create(Some(DEMO), "email", Some(&app.api_key), &raw);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let number = r.text().trim().to_owned();
+    let by_mail = json(&app.get_ticket(DEMO, &number));
+    assert_eq!(
+        (by_mail["topic"].clone(), by_mail["sla"].clone()),
+        (lab["id"].clone(), emergency["id"].clone()),
+        "{by_mail}"
+    );
+    let opened = by_mail["created_at"].as_i64().unwrap();
+    assert_eq!(first_due(&by_mail), Some(opened + 30 * 60_000));
+    assert_eq!(fired(&app, &number).len(), 1);
+
+    // A topic given by a rule brings the topic's plan, over the
+    // department's, when no rule sets one.
+    let cert = open(
+        &app,
+        &web_ticket("eva@uni.example", "My certificate", "Please."),
+    );
+    assert_eq!(
+        (cert["topic"].clone(), cert["sla"].clone()),
+        (certificates["id"].clone(), eight_hours["id"].clone()),
+        "{cert}"
+    );
+    let opened = cert["created_at"].as_i64().unwrap();
+    assert_eq!(cert["due_at"], opened + 8 * 3_600_000);
+
+    // No rule: the department's plan.
+    let plain = open(
+        &app,
+        &web_ticket("pau@uni.example", "Printer", "Out of toner."),
+    );
+    assert_eq!(
+        (plain["topic"].clone(), plain["sla"].clone()),
+        (Value::Null, standard["id"].clone())
+    );
+    let number = plain["number"].as_str().unwrap().to_owned();
+    assert!(fired(&app, &number).is_empty());
 }

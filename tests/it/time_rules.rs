@@ -5,7 +5,10 @@
 //! with a higher priority after two business hours, counted from when it
 //! became unassigned; a rule mails the addresses it names once; a rule
 //! saved after the tickets reaches them through the tick's sweep; two
-//! ticks at once fire each rule once; the tick reads only what is due.
+//! ticks at once fire each rule once; the tick reads only what is due; a
+//! ticket left without activity for four business hours is escalated,
+//! and one an agent worked on meanwhile only four business hours after
+//! that work.
 
 use std::sync::Arc;
 
@@ -30,6 +33,10 @@ const FRI_23_OCT_23H: i64 = 1_792_789_200_000;
 const MON_26_OCT_9H30: i64 = 1_793_003_400_000;
 const MON_26_OCT_10H: i64 = 1_793_005_200_000;
 const MON_26_OCT_11H30: i64 = 1_793_010_600_000;
+const MON_26_OCT_12H: i64 = 1_793_012_400_000;
+const MON_26_OCT_13H30: i64 = 1_793_017_800_000;
+/// Tuesday 27 October 2026, 10:00 in Madrid.
+const TUE_27_OCT_10H: i64 = 1_793_091_600_000;
 
 struct Desk {
     app: TestApp,
@@ -549,4 +556,100 @@ fn an_sla_breach_an_hour_away_escalates_the_ticket_before_it_happens() {
     desk.clock.set_ms(MON_19_OCT_9H + 3 * HOUR + 30 * MINUTE);
     assert_eq!(desk.tick().rules_fired, 0);
     assert_eq!(desk.fired(&n).len(), 1);
+}
+
+#[test]
+fn a_ticket_without_activity_for_four_business_hours_is_escalated_and_one_worked_on_is_not() {
+    let desk = Desk::at(FRI_23_OCT_16H);
+    let schedule = desk.created(
+        "schedules",
+        &json!({
+            "name": "Office",
+            "timezone": "Europe/Madrid",
+            "hours": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "17:00"}],
+        }),
+    );
+    let plan = desk.created(
+        "sla-plans",
+        &json!({"name": "Office hours", "resolution_minutes": 60_000, "schedule": schedule["id"]}),
+    );
+    let path = format!("{DEMO}/departments/1");
+    let version = json(&desk.app.api("GET", &path, None))["version"].clone();
+    let r = desk.app.api(
+        "PATCH",
+        &path,
+        Some(&json!({"version": version, "sla": plan["id"]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    desk.rule(&json!({
+        "name": "Gone quiet",
+        "moment": {"on": "time"},
+        "conditions": [{"field": "idle", "op": "greater_than", "value": "4h", "business": true}],
+        "actions": [
+            {"do": "set_priority", "priority": 2},
+            {"do": "add_note", "body": "Nothing has happened on this ticket for half a day."},
+        ],
+    }));
+
+    // Both opened on Friday at four: one business hour that day, three on
+    // Monday (after the change to winter time), so idle at noon.
+    let quiet = desk.open("Nobody looks");
+    let worked = desk.open("Someone looks");
+    for n in [&quiet, &worked] {
+        assert_eq!(
+            desk.ticket(n)["rule_timer"]["next_ms"],
+            MON_26_OCT_12H + 1,
+            "{n}"
+        );
+    }
+    desk.clock.set_ms(FRI_23_OCT_23H);
+    assert_eq!(desk.tick().rules_fired, 0);
+
+    // On Monday at half past nine an agent works on one: its idle clock
+    // starts again, four business hours from then.
+    desk.clock.set_ms(MON_26_OCT_9H30);
+    let noted = desk.post(
+        &format!("tickets/{worked}/notes"),
+        &json!({"body": "Asked the registry for the file."}),
+    );
+    assert_eq!(noted["updated_at"], MON_26_OCT_9H30);
+    assert_eq!(
+        desk.ticket(&worked)["rule_timer"]["next_ms"],
+        MON_26_OCT_13H30 + 1
+    );
+
+    // Just after noon only the quiet one is escalated.
+    desk.clock.set_ms(MON_26_OCT_12H + MINUTE);
+    let report = desk.tick();
+    assert_eq!((report.due, report.rules_fired), (1, 1), "{report:?}");
+    assert_eq!(desk.ticket(&quiet)["priority"], 2);
+    assert_eq!(
+        desk.fired(&quiet),
+        [(
+            "Gone quiet".to_owned(),
+            "set_priority 2; add_note".to_owned()
+        )]
+    );
+    let (_, thread) = desk.app.ticket_and_thread(DEMO, &quiet);
+    assert!(
+        thread
+            .iter()
+            .any(|e| e.body_text.contains("for half a day") && e.data.contains_key("rule"))
+    );
+    assert_eq!(desk.ticket(&worked)["priority"], 3);
+    assert!(desk.fired(&worked).is_empty());
+    assert_eq!(desk.tick(), TickReport::default());
+
+    // Four business hours after the note, the worked one has gone quiet too.
+    desk.clock.set_ms(MON_26_OCT_13H30 + MINUTE);
+    assert_eq!(desk.tick().rules_fired, 1);
+    assert_eq!(desk.ticket(&worked)["priority"], 2);
+    assert_eq!(desk.fired(&worked).len(), 1);
+
+    // The rule's own change restarts no idle clock: a day later nothing
+    // fires again on either.
+    desk.clock.set_ms(TUE_27_OCT_10H + DAY);
+    assert_eq!(desk.tick(), TickReport::default());
+    assert_eq!(desk.fired(&quiet).len(), 1);
+    assert_eq!(desk.fired(&worked).len(), 1);
 }
