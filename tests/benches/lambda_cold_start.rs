@@ -13,8 +13,9 @@
 //! - **warm**: a second invocation of the same process;
 //! - **peak**: the process's peak resident memory (`VmHWM`) after both.
 //!
-//! The functions talk to the local AWS emulator (moto's DynamoDB, S3,
-//! SES) with small committed events: `api` GET /healthz (one read),
+//! The functions talk to a deployment on the local AWS emulator
+//! (`taquilla_tests::emulated`: moto's DynamoDB, S3, SES) with small
+//! committed events: `api` GET /healthz (one read),
 //! `inbound-mail` a receipt for no help desk (one read), `sla-tick` the
 //! scheduled event (the demo instance's tick and outbox), `mail-feedback` a
 //! permanent bounce (a few reads, one transaction); hello does no I/O.
@@ -29,21 +30,16 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use taquilla_aws::{DynamoStore, S3Blobs};
-use taquilla_core::clock::{Clock, SystemClock};
-use taquilla_core::services::provision;
-use taquilla_tests::moto;
+use taquilla_tests::emulated::{Emulated, set_var};
 use taquilla_tests::runtime_api::{Answer, Function, cargo_build, target_of_current_exe};
 
 const APIGW: &str = include_str!("../fixtures/apigw/osticket-create.json");
 const RECEIPT: &str = include_str!("../fixtures/ses/receipt.json");
 const SCHEDULED: &str = include_str!("../fixtures/eventbridge/scheduled.json");
 const BOUNCE: &str = include_str!("../fixtures/sns/ses-bounce-permanent.json");
-const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
 /// The profile `make lambda` ships the functions with.
 const PROFILE: &str = "lambda";
@@ -140,58 +136,12 @@ fn host_triple() -> String {
         .to_owned()
 }
 
-/// The demo instance on a fresh table of the emulator; the functions'
-/// environment.
+/// A fresh deployment on the emulator; the functions' environment, logging
+/// warnings only.
 async fn deployment() -> Vec<(String, String)> {
-    let emulator = moto::moto();
-    let sdk = taquilla_aws::sdk_config(&taquilla_aws::AwsSettings {
-        region: moto::REGION.to_owned(),
-        endpoint_url: Some(emulator.endpoint.clone()),
-        static_credentials: Some((
-            moto::ACCESS_KEY_ID.to_owned(),
-            moto::SECRET_ACCESS_KEY.to_owned(),
-        )),
-    })
-    .await;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let table = moto::unique_name("coldstart");
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone())
-        .with_clock(clock.clone());
-    store.ensure_table().await.unwrap();
-    provision::ensure_demo(&store, clock.as_ref())
-        .await
-        .unwrap();
-    let bucket = moto::unique_name("files");
-    S3Blobs::new(
-        taquilla_lambda::config::s3_client(&sdk),
-        bucket.clone(),
-        "attachments/",
-    )
-    .ensure_bucket()
-    .await
-    .unwrap();
-    let _ = aws_sdk_sesv2::Client::new(&sdk)
-        .create_email_identity()
-        .email_identity("demo.taquilla.test")
-        .send()
-        .await;
-    [
-        ("TAQUILLA_STORE", format!("dynamodb://{table}")),
-        ("TAQUILLA_BLOBS", format!("s3://{bucket}/attachments")),
-        ("TAQUILLA_MAIL", format!("ses://{}", moto::REGION)),
-        ("TAQUILLA_PUBLIC_URL", "https://help.example.edu".to_owned()),
-        ("TAQUILLA_MASTER_KEY", KEY.to_owned()),
-        ("TAQUILLA_INBOUND_BUCKET", bucket.clone()),
-        ("TAQUILLA_INBOUND_PREFIX", "inbound/".to_owned()),
-        ("TAQUILLA_LOG", "warn".to_owned()),
-        ("TAQUILLA_AWS_ENDPOINT_URL", emulator.endpoint.clone()),
-        ("AWS_REGION", moto::REGION.to_owned()),
-        ("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID.to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY.to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+    let mut env = Emulated::new("coldstart").await.env();
+    set_var(&mut env, "TAQUILLA_LOG", Some("warn"));
+    env
 }
 
 async fn start_once(case: &Case, env: &[(String, String)], run: usize) -> Start {

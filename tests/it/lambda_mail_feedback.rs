@@ -10,13 +10,15 @@
 //! the Lambda request, the instance and the ticket. The library function
 //! runs on SQLite too, where the mail is found by the Message-ID in the
 //! notification's headers, and notifications it can never handle are
-//! reported, not retried. Administrators list and remove suppressions over
-//! HTTP (`/api/v1/{instance}/suppressions`).
+//! reported, not retried. A start with a bad master key is reported to
+//! Lambda as an init error; an event that is no SNS event is an error
+//! answer, and the function serves the next. Administrators list and
+//! remove suppressions over HTTP (`/api/v1/{instance}/suppressions`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use taquilla_aws::{DynamoStore, S3Blobs, SesMailer};
 use taquilla_core::blobs::Blobs;
 use taquilla_core::clock::{Clock, SystemClock};
 use taquilla_core::domain::{Entry, EntryKind, InstanceId, Source, Ticket};
@@ -31,15 +33,15 @@ use taquilla_lambda::mail_feedback::{self, FeedbackDeps, SnsEvent};
 use taquilla_local::{FsBlobs, OutboxMailer, SqliteStore};
 use taquilla_mail::dispatch::{self, Dispatcher, Due, Report, RetryPolicy};
 use taquilla_mail::reply_token::ReplyTokens;
+use taquilla_tests::emulated::{Emulated, MASTER_KEY, sent_to, set_var};
 use taquilla_tests::moto;
-use taquilla_tests::runtime_api::{Answer, Function, json_lines, lambda_binary};
+use taquilla_tests::runtime_api::{Answer, json_lines};
 
 const PERMANENT: &str = include_str!("../fixtures/sns/ses-bounce-permanent.json");
 const TRANSIENT: &str = include_str!("../fixtures/sns/ses-bounce-transient.json");
 const COMPLAINT: &str = include_str!("../fixtures/sns/ses-complaint.json");
 /// The recipient the fixtures name.
 const FIXTURE_RECIPIENT: &str = "nuria.puig@example.edu";
-const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
 fn system() -> Actor {
     Actor::System("test".into())
@@ -181,83 +183,19 @@ fn ses_id(message_id: &str) -> String {
         .to_owned()
 }
 
-/// The demo instance on a fresh table of the emulator, mail through its SES,
-/// and the environment the function runs with there.
-async fn emulated() -> (Desk, Vec<(String, String)>) {
-    let emulator = moto::moto();
-    let sdk = taquilla_aws::sdk_config(&taquilla_aws::AwsSettings {
-        region: moto::REGION.to_owned(),
-        endpoint_url: Some(emulator.endpoint.clone()),
-        static_credentials: Some((
-            moto::ACCESS_KEY_ID.to_owned(),
-            moto::SECRET_ACCESS_KEY.to_owned(),
-        )),
-    })
-    .await;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let table = moto::unique_name("feedback");
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone())
-        .with_clock(clock.clone());
-    store.ensure_table().await.unwrap();
-    provision::ensure_demo(&store, clock.as_ref())
-        .await
-        .unwrap();
-    let bucket = moto::unique_name("files");
-    let blobs = S3Blobs::new(
-        taquilla_lambda::config::s3_client(&sdk),
-        bucket.clone(),
-        "attachments/",
-    );
-    blobs.ensure_bucket().await.unwrap();
-    let ses = aws_sdk_sesv2::Client::new(&sdk);
-    let _ = ses
-        .create_email_identity()
-        .email_identity("demo.taquilla.test")
-        .send()
-        .await;
-    let master = MasterKey::from_hex(KEY).unwrap();
+/// The demo instance of a fresh deployment on the emulator, mail through
+/// its SES, and the deployment (which starts the function).
+async fn emulated() -> (Desk, Emulated) {
+    let e = Emulated::new("feedback").await;
     let desk = Desk {
-        store: Arc::new(store),
-        blobs: Arc::new(blobs),
-        clock,
-        mailer: Arc::new(SesMailer::new(ses)),
-        tokens: ReplyTokens::new(master.derive(Purpose::ReplyTokens)),
-        demo: InstanceId::parse("demo").unwrap(),
+        store: e.store.clone(),
+        blobs: e.blobs.clone(),
+        clock: e.clock.clone(),
+        mailer: Arc::new(e.mailer()),
+        tokens: e.reply_tokens(),
+        demo: e.demo.clone(),
     };
-    let env = [
-        ("TAQUILLA_STORE", format!("dynamodb://{table}")),
-        ("TAQUILLA_BLOBS", format!("s3://{bucket}/attachments")),
-        ("TAQUILLA_MAIL", format!("ses://{}", moto::REGION)),
-        ("TAQUILLA_PUBLIC_URL", "https://help.example.edu".to_owned()),
-        ("TAQUILLA_MASTER_KEY", KEY.to_owned()),
-        ("TAQUILLA_LOG", "info".to_owned()),
-        ("TAQUILLA_AWS_ENDPOINT_URL", emulator.endpoint.clone()),
-        ("AWS_REGION", moto::REGION.to_owned()),
-        ("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID.to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY.to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    (desk, env)
-}
-
-/// The raw messages the emulator's SES recorded as sent to `address`.
-async fn sent_to(address: &str) -> usize {
-    let url = format!("{}/moto-api/data.json", moto::moto().endpoint);
-    let body = reqwest::get(url).await.unwrap().bytes().await.unwrap();
-    let data: Value = serde_json::from_slice(&body).unwrap();
-    data["ses"]["RawMessage"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter(|m| {
-            m["destinations"]
-                .as_array()
-                .is_some_and(|d| d.iter().any(|d| d == address))
-        })
-        .count()
+    (desk, e)
 }
 
 /// The one notification report of a summary.
@@ -269,21 +207,21 @@ fn report(summary: &Value) -> &Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_permanent_bounce_suppresses_the_address_once_and_the_ticket_says_why() {
-    let (desk, env) = emulated().await;
+    let (desk, e) = emulated().await;
     let user = format!("{}@example.edu", moto::unique_name("nuria"));
     let ticket = desk.open(&user).await;
     let first = desk
         .respond(&ticket, "Reset it from the identity portal.")
         .await;
     assert_eq!((first.sent, first.suppressed), (1, 0), "{first:?}");
-    assert_eq!(sent_to(&user).await, 1);
+    assert_eq!(sent_to(&user).await.len(), 1);
     let message_id = desk.sent_message_id(&ticket).await;
     assert!(
         message_id.ends_with("@eu-west-1.amazonses.com>"),
         "{message_id}"
     );
 
-    let function = Function::start(&lambda_binary("mail-feedback"), &env).await;
+    let function = e.start("mail-feedback").await;
     let event = notification(PERMANENT, about(&user, &ses_id(&message_id)));
     let invocation = function.invoke(event.clone()).await;
     let summary = invocation.answer.clone().unwrap();
@@ -342,7 +280,7 @@ async fn a_permanent_bounce_suppresses_the_address_once_and_the_ticket_says_why(
     // No more mail goes there, and the ticket says why.
     let second = desk.respond(&ticket, "Did it work?").await;
     assert_eq!((second.sent, second.suppressed), (0, 1), "{second:?}");
-    assert_eq!(sent_to(&user).await, 1);
+    assert_eq!(sent_to(&user).await.len(), 1);
     let thread = desk.thread(&ticket).await;
     let skipped = events(&thread, delivery_event::SUPPRESSED);
     assert_eq!(skipped.len(), 1, "{thread:?}");
@@ -355,12 +293,12 @@ async fn a_permanent_bounce_suppresses_the_address_once_and_the_ticket_says_why(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transient_bounce_is_recorded_and_a_complaint_suppresses() {
-    let (desk, env) = emulated().await;
+    let (desk, e) = emulated().await;
     let user = format!("{}@example.edu", moto::unique_name("marta"));
     let ticket = desk.open(&user).await;
     desk.respond(&ticket, "We are looking into it.").await;
     let ses = ses_id(&desk.sent_message_id(&ticket).await);
-    let function = Function::start(&lambda_binary("mail-feedback"), &env).await;
+    let function = e.start("mail-feedback").await;
 
     let transient = function
         .invoke(notification(TRANSIENT, about(&user, &ses)))
@@ -403,8 +341,8 @@ async fn a_transient_bounce_is_recorded_and_a_complaint_suppresses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_notification_of_no_help_desk_is_reported_and_the_invocation_succeeds() {
-    let (_desk, env) = emulated().await;
-    let function = Function::start(&lambda_binary("mail-feedback"), &env).await;
+    let (_desk, e) = emulated().await;
+    let function = e.start("mail-feedback").await;
     let event = notification(PERMANENT, |m| {
         m["mail"]["source"] = "someone@elsewhere.test".into();
         m["mail"]["commonHeaders"]["from"] = json!(["someone@elsewhere.test"]);
@@ -417,6 +355,56 @@ async fn a_notification_of_no_help_desk_is_reported_and_the_invocation_succeeds(
     assert_eq!(report(&summary)["failure"]["code"], "feedback_no_instance");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_with_a_bad_master_key_is_an_init_error_that_names_it() {
+    let (_desk, e) = emulated().await;
+    let mut env = e.env();
+    set_var(&mut env, "TAQUILLA_MASTER_KEY", Some("not hex"));
+    let function = e.start_with("mail-feedback", &env).await;
+    let answer = function
+        .invoke(notification(PERMANENT, |_| {}))
+        .await
+        .answer;
+    let Answer::Error {
+        error_type,
+        message,
+    } = &answer
+    else {
+        panic!("{answer:?}");
+    };
+    assert_eq!(error_type, "function_config_invalid");
+    // The process ends (it does not wait for events it cannot handle).
+    let status = function.wait_exit(Duration::from_secs(10)).await;
+    assert!(status.is_some_and(|s| !s.success()), "{status:?}");
+    assert!(message.contains("TAQUILLA_MASTER_KEY"), "{message}");
+    assert!(
+        !message.contains("not hex"),
+        "a key's value never prints: {message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_that_is_no_sns_event_is_an_error_and_the_next_is_served() {
+    let (_desk, e) = emulated().await;
+    let function = e.start("mail-feedback").await;
+    let answer = function.invoke(json!({"Records": "none"})).await.answer;
+    let Answer::Error { message, .. } = &answer else {
+        panic!("{answer:?}");
+    };
+    assert!(message.contains("deserialize"), "{message}");
+    let next = function
+        .invoke(notification(PERMANENT, |m| {
+            m["mail"]["source"] = "someone@elsewhere.test".into();
+            m["mail"]["commonHeaders"]["from"] = json!(["someone@elsewhere.test"]);
+            m["mail"]["headers"] = json!([]);
+        }))
+        .await
+        .answer
+        .unwrap();
+    assert_eq!(report(&next)["failure"]["code"], "feedback_no_instance");
+    assert_eq!(function.exit_status(), None);
+}
+
 /// The demo instance on SQLite in `dir`, mail into an outbox folder.
 async fn on_sqlite(dir: &std::path::Path) -> Desk {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -424,7 +412,7 @@ async fn on_sqlite(dir: &std::path::Path) -> Desk {
     provision::ensure_demo(store.as_ref(), clock.as_ref())
         .await
         .unwrap();
-    let master = MasterKey::from_hex(KEY).unwrap();
+    let master = MasterKey::from_hex(MASTER_KEY).unwrap();
     Desk {
         store,
         blobs: Arc::new(FsBlobs::new(

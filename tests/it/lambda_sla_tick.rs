@@ -1,104 +1,32 @@
-//! The `sla-tick` Lambda function on the emulator: the committed
-//! EventBridge scheduled event, handled when a ticket's first response is
-//! an hour late (on a clock the test moves), marks that ticket overdue in
-//! DynamoDB and records the breach once; the same event delivered again
-//! changes nothing.
+//! The `sla-tick` Lambda function: its binary runs under the local Runtime
+//! API (`taquilla_tests::runtime_api`) on a deployment of the emulator
+//! (`taquilla_tests::emulated`). The committed EventBridge scheduled event
+//! marks overdue, in DynamoDB, the ticket whose first response is an hour
+//! late (opened, through the same table, two hours before the function's
+//! clock) and records the breach once, leaving a ticket not yet due alone;
+//! the same event delivered again changes nothing. A start whose store is
+//! not DynamoDB is reported to Lambda as an init error; an event that is no
+//! scheduled event is an error answer, and the function serves the next.
 
-use std::sync::Arc;
+use std::time::Duration;
 
-use taquilla_aws::{DynamoStore, S3Blobs, SesMailer};
-use taquilla_core::clock::{Clock, ManualClock};
-use taquilla_core::domain::{DepartmentId, EntryKind, InstanceId, SlaPlan, SlaPlanId, Source};
-use taquilla_core::secrets::{MasterKey, Purpose};
+use serde_json::{Value, json};
+use taquilla_core::clock::{Clock, ManualClock, SystemClock};
+use taquilla_core::domain::{DepartmentId, Entry, EntryKind, SlaPlan, SlaPlanId, Source, Ticket};
 use taquilla_core::services::admin::departments::DepartmentChanges;
 use taquilla_core::services::admin::objects;
 use taquilla_core::services::sla::tick::event;
 use taquilla_core::services::tickets::{self, Body, OpenTicket};
-use taquilla_core::services::{Actor, Ctx, provision};
-use taquilla_lambda::inbound_mail::Outbound;
-use taquilla_lambda::sla_tick::{self, EventBridgeEvent, TickDeps};
-use taquilla_mail::reply_token::ReplyTokens;
-use taquilla_tests::moto;
+use taquilla_tests::emulated::{Emulated, set_var, system};
+use taquilla_tests::runtime_api::{Answer, json_lines};
 
 const FIXTURE: &str = include_str!("../fixtures/eventbridge/scheduled.json");
-/// 2026-10-19 09:00 in Madrid, a Monday.
-const T0: i64 = 1_792_393_200_000;
-const MINUTE: i64 = 60_000;
+const HOUR_MS: i64 = 3_600_000;
 
-struct Deployment {
-    deps: TickDeps,
-    store: Arc<DynamoStore>,
-    blobs: Arc<S3Blobs>,
-    clock: Arc<ManualClock>,
-    demo: InstanceId,
-}
-
-impl Deployment {
-    fn ctx(&self) -> Ctx<'_> {
-        Ctx {
-            store: self.store.as_ref(),
-            blobs: self.blobs.as_ref(),
-            clock: self.clock.as_ref(),
-            instance: &self.demo,
-        }
-    }
-}
-
-fn system() -> Actor {
-    Actor::System("test".into())
-}
-
-/// The demo instance on a fresh table, its first department under a 24x7
-/// plan owing the first response within the hour.
-async fn deployment() -> Deployment {
-    let emulator = moto::moto();
-    let sdk = taquilla_aws::sdk_config(&taquilla_aws::AwsSettings {
-        region: moto::REGION.to_owned(),
-        endpoint_url: Some(emulator.endpoint.clone()),
-        static_credentials: Some((
-            moto::ACCESS_KEY_ID.to_owned(),
-            moto::SECRET_ACCESS_KEY.to_owned(),
-        )),
-    })
-    .await;
-    let clock = Arc::new(ManualClock::at_ms(T0));
-    let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let store = DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        moto::unique_name("sla"),
-    )
-    .with_clock(dyn_clock.clone());
-    store.ensure_table().await.unwrap();
-    provision::ensure_demo(&store, clock.as_ref())
-        .await
-        .unwrap();
-    let s3 = taquilla_lambda::config::s3_client(&sdk);
-    let blobs = S3Blobs::new(s3, moto::unique_name("files"), "attachments/");
-    blobs.ensure_bucket().await.unwrap();
-    let ses = aws_sdk_sesv2::Client::new(&sdk);
-    let _ = ses
-        .create_email_identity()
-        .email_identity("demo.taquilla.test")
-        .send()
-        .await;
-    let (store, blobs) = (Arc::new(store), Arc::new(blobs));
-    let master = MasterKey::generate().unwrap();
-    let d = Deployment {
-        deps: TickDeps {
-            store: store.clone(),
-            blobs: blobs.clone(),
-            clock: dyn_clock,
-            tokens: ReplyTokens::new(master.derive(Purpose::ReplyTokens)),
-            outbound: Some(Outbound {
-                mailer: Arc::new(SesMailer::new(ses)),
-                public_url: "https://help.example.edu".to_owned(),
-            }),
-        },
-        store,
-        blobs,
-        clock,
-        demo: InstanceId::parse("demo").unwrap(),
-    };
+/// A deployment whose first department is under a 24x7 plan owing the
+/// first response within the hour.
+async fn deployment() -> Emulated {
+    let e = Emulated::new("sla").await;
     let plan = SlaPlan {
         id: SlaPlanId(1),
         name: "First hour".into(),
@@ -111,12 +39,12 @@ async fn deployment() -> Deployment {
         transient: false,
         overdue_alerts: true,
     };
-    let plan = objects::create(d.ctx(), &system(), plan).await.unwrap();
-    let department = objects::get(d.ctx(), &system(), DepartmentId(1))
+    let plan = objects::create(e.ctx(), &system(), plan).await.unwrap();
+    let department = objects::get(e.ctx(), &system(), DepartmentId(1))
         .await
         .unwrap();
     objects::update(
-        d.ctx(),
+        e.ctx(),
         &system(),
         DepartmentId(1),
         DepartmentChanges {
@@ -127,15 +55,17 @@ async fn deployment() -> Deployment {
     )
     .await
     .unwrap();
-    d
+    e
 }
 
-fn request() -> OpenTicket {
-    OpenTicket {
+/// A ticket opened `hours_ago` hours before now.
+async fn open(e: &Emulated, subject: &str, hours_ago: i64) -> Ticket {
+    let then = ManualClock::at_ms(SystemClock.now_ms() - hours_ago * HOUR_MS);
+    let request = OpenTicket {
         name: "Marta Vidal".into(),
         email: "marta.vidal@example.edu".into(),
         phone: None,
-        subject: "Grades missing from the transcript".into(),
+        subject: subject.into(),
         body: Body::Text("My October grades are not on my transcript.".into()),
         topic: None,
         department: None,
@@ -147,74 +77,130 @@ fn request() -> OpenTicket {
         autorespond: false,
         alert: false,
         ip: None,
-    }
+    };
+    tickets::open(&e.ctx_at(&then), &system(), request)
+        .await
+        .unwrap()
 }
 
-fn scheduled() -> EventBridgeEvent {
+async fn reread(e: &Emulated, ticket: &Ticket) -> Ticket {
+    tickets::by_number(&e.ctx(), &system(), &ticket.number)
+        .await
+        .unwrap()
+}
+
+async fn breaches(e: &Emulated, ticket: &Ticket) -> usize {
+    let thread: Vec<Entry> = tickets::thread(&e.ctx(), &system(), &ticket.id, None, 100)
+        .await
+        .unwrap()
+        .items;
+    thread
+        .iter()
+        .filter(|e| e.kind == EntryKind::Event && e.event.as_deref() == Some(event::BREACHED))
+        .count()
+}
+
+/// The demo instance's part of a summary.
+fn demo(summary: &Value) -> &Value {
+    summary["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["instance"] == "demo")
+        .unwrap_or_else(|| panic!("no demo in {summary}"))
+}
+
+fn scheduled() -> Value {
     serde_json::from_str(FIXTURE).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scheduled_event_marks_a_late_ticket_overdue_once() {
-    let d = deployment().await;
-    let opened = tickets::open(&d.ctx(), &system(), request()).await.unwrap();
-    let number = opened.number.clone();
+    let e = deployment().await;
+    let fresh = open(&e, "Grades missing from the transcript", 0).await;
+    let function = e.start("sla-tick").await;
 
     // Nothing is due yet: the event finds nothing to do.
-    let early = sla_tick::handle(&d.deps, scheduled()).await.unwrap();
-    assert_eq!(early.written(), 0, "{early:?}");
-    let ticket = tickets::by_number(&d.ctx(), &system(), &number)
-        .await
-        .unwrap();
-    assert!(!ticket.overdue);
+    let early = function.invoke(scheduled()).await.answer.unwrap();
+    assert_eq!(demo(&early)["written"], 0, "{early}");
+    assert!(!reread(&e, &fresh).await.overdue);
 
-    d.clock.set_ms(T0 + 61 * MINUTE);
-    let summary = sla_tick::handle(&d.deps, scheduled()).await.unwrap();
-    let demo = summary
-        .instances
-        .iter()
-        .find(|i| i.instance == "demo")
-        .unwrap();
+    let late = open(&e, "Certificate of enrolment not received", 2).await;
+    let invocation = function.invoke(scheduled()).await;
+    let summary = invocation.answer.unwrap();
+    let tick = demo(&summary);
     assert_eq!(
-        (demo.due, demo.breaches, demo.written),
-        (1, 1, 1),
-        "{summary:?}"
+        (&tick["due"], &tick["breaches"], &tick["written"]),
+        (&json!(1), &json!(1), &json!(1)),
+        "{summary}"
     );
-    assert!(demo.mail.is_some(), "pending mail was sent: {summary:?}");
-    let ticket = tickets::by_number(&d.ctx(), &system(), &number)
-        .await
-        .unwrap();
+    assert!(tick["mail"].is_object(), "pending mail was sent: {summary}");
+    let ticket = reread(&e, &late).await;
     assert!(ticket.overdue, "{ticket:?}");
-    let breaches = |thread: &[taquilla_core::domain::Entry]| {
-        thread
+    assert_eq!(breaches(&e, &ticket).await, 1);
+    assert!(!reread(&e, &fresh).await.overdue);
+    let lines = json_lines(&function.logs());
+    assert!(
+        lines
             .iter()
-            .filter(|e| e.kind == EntryKind::Event && e.event.as_deref() == Some(event::BREACHED))
-            .count()
-    };
-    let thread = tickets::thread(&d.ctx(), &system(), &ticket.id, None, 100)
-        .await
-        .unwrap()
-        .items;
-    assert_eq!(breaches(&thread), 1, "{thread:?}");
+            .any(|l| l["requestId"] == invocation.request_id.as_str()),
+        "{lines:?}"
+    );
 
     // The same event again (a retry, a doubled delivery): nothing changes.
-    let again = sla_tick::handle(&d.deps, scheduled()).await.unwrap();
-    assert_eq!(again.written(), 0, "{again:?}");
-    let demo = again
-        .instances
-        .iter()
-        .find(|i| i.instance == "demo")
-        .unwrap();
-    assert_eq!(demo.breaches, 0);
-    assert_eq!(demo.mail.map(|m| m.sent), Some(0));
-    let after = tickets::by_number(&d.ctx(), &system(), &number)
-        .await
-        .unwrap();
+    let again = function.invoke(scheduled()).await.answer.unwrap();
+    let tick = demo(&again);
+    assert_eq!(
+        (&tick["written"], &tick["breaches"]),
+        (&json!(0), &json!(0))
+    );
+    assert_eq!(tick["mail"]["sent"], 0, "{again}");
+    let after = reread(&e, &late).await;
     assert_eq!(after.version, ticket.version);
     assert!(after.overdue);
-    let thread = tickets::thread(&d.ctx(), &system(), &ticket.id, None, 100)
-        .await
-        .unwrap()
-        .items;
-    assert_eq!(breaches(&thread), 1);
+    assert_eq!(breaches(&e, &ticket).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_on_a_local_store_is_an_init_error_that_names_it() {
+    let e = Emulated::new("sla").await;
+    let mut env = e.env();
+    set_var(
+        &mut env,
+        "TAQUILLA_STORE",
+        Some("sqlite:///tmp/taquilla.db"),
+    );
+    let function = e.start_with("sla-tick", &env).await;
+    let answer = function.invoke(scheduled()).await.answer;
+    let Answer::Error {
+        error_type,
+        message,
+    } = &answer
+    else {
+        panic!("{answer:?}");
+    };
+    assert_eq!(error_type, "function_config_invalid");
+    // The process ends (it does not wait for events it cannot handle).
+    let status = function.wait_exit(Duration::from_secs(10)).await;
+    assert!(status.is_some_and(|s| !s.success()), "{status:?}");
+    assert!(message.contains("TAQUILLA_STORE"), "{message}");
+    assert!(message.contains("dynamodb://"), "{message}");
+    // The process is gone, and every later invocation gets the same.
+    let again = function.invoke(scheduled()).await.answer;
+    assert_eq!(again, answer);
+    assert!(function.init_error().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_that_is_no_scheduled_event_is_an_error_and_the_next_is_served() {
+    let e = deployment().await;
+    let function = e.start("sla-tick").await;
+    let answer = function.invoke(json!("tick, please")).await.answer;
+    let Answer::Error { message, .. } = &answer else {
+        panic!("{answer:?}");
+    };
+    assert!(message.contains("deserialize"), "{message}");
+    let next = function.invoke(scheduled()).await.answer.unwrap();
+    assert_eq!(demo(&next)["written"], 0, "{next}");
+    assert_eq!(function.exit_status(), None);
 }

@@ -1,190 +1,104 @@
-//! The `inbound-mail` Lambda function on the emulator: SES's receipt event
-//! (the committed fixture) and the raw message in an S3 bucket become a
-//! ticket in DynamoDB; delivered twice it changes nothing; a message gone
-//! from the bucket and a message SES found a virus in are reported, not
-//! retried; an unreadable bucket asks Lambda to retry; the auto-response
-//! leaves through the emulator's SES (read back from `/moto-api/data.json`).
+//! The `inbound-mail` Lambda function: its binary runs under the local
+//! Runtime API (`taquilla_tests::runtime_api`) on a deployment of the
+//! emulator (`taquilla_tests::emulated`). The committed message dropped in
+//! the inbound bucket, at the key the rule gives the messageId of the
+//! committed SES receipt event, becomes a ticket in DynamoDB and one
+//! auto-response recorded by the emulator's SES; delivered twice it
+//! changes nothing and sends nothing more. A message gone from the bucket
+//! and a message SES found a virus in are reported, not retried; recipients
+//! of no help desk are skipped; a spam verdict opens a ticket that gets no
+//! auto-response; an unreadable inbound bucket is an error answer, so
+//! Lambda retries. A start without the inbound bucket is reported to
+//! Lambda as an init error; an event that is no receipt event is an error
+//! answer, and the function serves the next.
 
-use std::sync::Arc;
+use std::time::Duration;
 
-use aws_sdk_s3::primitives::ByteStream;
-use serde_json::Value;
-use taquilla_aws::{DynamoStore, S3Blobs, SesMailer};
-use taquilla_core::clock::{Clock, SystemClock};
-use taquilla_core::domain::{EntryKind, InstanceId};
-use taquilla_core::secrets::{MasterKey, Purpose};
-use taquilla_core::services::tickets::{self, QueueFilter};
-use taquilla_core::services::{Actor, Ctx, provision, users};
-use taquilla_lambda::config::InboundSource;
-use taquilla_lambda::inbound_mail::{self, InboundDeps, Outbound, SimpleEmailEvent, Summary};
-use taquilla_mail::pipeline::Outcome;
-use taquilla_mail::reply_token::ReplyTokens;
+use serde_json::{Value, json};
+use taquilla_core::domain::EntryKind;
+use taquilla_core::services::{tickets, users};
+use taquilla_tests::emulated::{Emulated, INBOUND_PREFIX, sent_to, set_var, system};
 use taquilla_tests::moto;
+use taquilla_tests::runtime_api::{Answer, Function, json_lines};
 
 const FIXTURE_EVENT: &str = include_str!("../fixtures/ses/receipt.json");
-const FIXTURE_MESSAGE: &[u8] = include_bytes!("../fixtures/ses/message.eml");
+const FIXTURE_MESSAGE: &str = include_str!("../fixtures/ses/message.eml");
 /// The fixture's SES messageId.
 const MESSAGE_ID: &str = "o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g1";
-/// The receipt rule's object key prefix in these tests.
-const PREFIX: &str = "inbound/";
+/// The sender the fixtures name.
+const FIXTURE_SENDER: &str = "nuria.puig@example.edu";
 
-/// A deployment on the emulator: a fresh table with the demo instance, an
-/// attachments bucket and an inbound bucket, and the function's deps.
-struct Deployment {
-    deps: InboundDeps,
-    store: Arc<DynamoStore>,
-    blobs: Arc<S3Blobs>,
-    clock: Arc<dyn Clock>,
-    s3: aws_sdk_s3::Client,
+/// A deployment with the function started on it.
+async fn deployment() -> (Emulated, Function) {
+    let e = Emulated::new("ses").await;
+    let function = e.start("inbound-mail").await;
+    (e, function)
 }
 
-async fn deployment() -> Deployment {
-    let emulator = moto::moto();
-    let settings = taquilla_aws::AwsSettings {
-        region: moto::REGION.to_owned(),
-        endpoint_url: Some(emulator.endpoint.clone()),
-        static_credentials: Some((
-            moto::ACCESS_KEY_ID.to_owned(),
-            moto::SECRET_ACCESS_KEY.to_owned(),
-        )),
-    };
-    let config = taquilla_aws::sdk_config(&settings).await;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        moto::unique_name("ses"),
-    )
-    .with_clock(clock.clone());
-    store.ensure_table().await.unwrap();
-    provision::ensure_demo(&store, clock.as_ref())
-        .await
-        .unwrap();
-    let s3 = taquilla_lambda::config::s3_client(&config);
-    let blobs = S3Blobs::new(s3.clone(), moto::unique_name("files"), "attachments/");
-    blobs.ensure_bucket().await.unwrap();
-    let inbound = moto::unique_name("inbound");
-    S3Blobs::new(s3.clone(), inbound.clone(), "")
-        .ensure_bucket()
-        .await
-        .unwrap();
-    // The demo instance's mailboxes may send (moto keeps identities for
-    // the life of the process: a second creation is refused, harmlessly).
-    let ses = aws_sdk_sesv2::Client::new(&config);
-    let _ = ses
-        .create_email_identity()
-        .email_identity("demo.taquilla.test")
-        .send()
-        .await;
-    let store = Arc::new(store);
-    let blobs = Arc::new(blobs);
-    let master = MasterKey::generate().unwrap();
-    let deps = InboundDeps {
-        store: store.clone(),
-        blobs: blobs.clone(),
-        clock: clock.clone(),
-        s3: s3.clone(),
-        source: InboundSource {
-            bucket: inbound,
-            prefix: PREFIX.to_owned(),
-        },
-        tokens: ReplyTokens::new(master.derive(Purpose::ReplyTokens)),
-        outbound: Some(Outbound {
-            mailer: Arc::new(SesMailer::new(ses)),
-            public_url: "https://help.example.edu".to_owned(),
-        }),
-    };
-    Deployment {
-        deps,
-        store,
-        blobs,
-        clock,
-        s3,
-    }
+/// A sender of one test alone, so the emulator's record of sent mail is
+/// that test's.
+fn own_sender(name: &str) -> String {
+    format!("{}@example.edu", moto::unique_name(name))
 }
 
-impl Deployment {
-    /// Stores `raw` as SES would for `message_id`.
-    async fn receive(&self, message_id: &str, raw: &[u8]) {
-        self.s3
-            .put_object()
-            .bucket(&self.deps.source.bucket)
-            .key(format!("{PREFIX}{message_id}"))
-            .body(ByteStream::from(raw.to_vec()))
-            .send()
-            .await
-            .unwrap();
-    }
-
-    async fn handle(&self, event: SimpleEmailEvent) -> Summary {
-        inbound_mail::handle(&self.deps, event).await.unwrap()
-    }
-
-    fn ctx<'a>(&'a self, demo: &'a InstanceId) -> Ctx<'a> {
-        Ctx {
-            store: self.store.as_ref(),
-            blobs: self.blobs.as_ref(),
-            clock: self.clock.as_ref(),
-            instance: demo,
-        }
-    }
-
-    /// The demo instance's open tickets.
-    async fn open_tickets(&self) -> Vec<taquilla_core::domain::Ticket> {
-        let demo = InstanceId::parse("demo").unwrap();
-        tickets::queue(&self.ctx(&demo), &system(), &QueueFilter::default())
-            .await
-            .unwrap()
-            .items
-    }
+/// The fixture message from `sender`.
+fn message_from(sender: &str) -> String {
+    FIXTURE_MESSAGE.replace(FIXTURE_SENDER, sender)
 }
 
-fn system() -> Actor {
-    Actor::System("test".into())
-}
-
-/// The fixture event, with `edit` applied to its JSON first.
-fn event(edit: impl FnOnce(&mut Value)) -> SimpleEmailEvent {
-    let mut json: Value = serde_json::from_str(FIXTURE_EVENT).unwrap();
+/// The fixture event about the message from `sender`, with `edit` applied.
+fn event_from(sender: &str, edit: impl FnOnce(&mut Value)) -> Value {
+    let mut json: Value = serde_json::from_str(&FIXTURE_EVENT.replace(FIXTURE_SENDER, sender))
+        .expect("the receipt fixture");
     edit(&mut json);
-    serde_json::from_value(json).unwrap()
+    json
+}
+
+/// The fixture event, with `edit` applied.
+fn event(edit: impl FnOnce(&mut Value)) -> Value {
+    event_from(FIXTURE_SENDER, edit)
 }
 
 fn ses(json: &mut Value) -> &mut Value {
     &mut json["Records"][0]["ses"]
 }
 
-/// The one outcome of a one-message, one-desk summary.
-fn outcome(summary: &Summary) -> &Outcome {
-    assert_eq!(summary.messages.len(), 1, "{summary:?}");
-    let deliveries = &summary.messages[0].deliveries;
-    assert_eq!(deliveries.len(), 1, "{summary:?}");
-    assert_eq!(deliveries[0].instance, "demo");
-    &deliveries[0].outcome
+/// The one delivery of a one-message, one-desk summary.
+fn delivery(summary: &Value) -> &Value {
+    let messages = summary["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1, "{summary}");
+    let deliveries = messages[0]["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 1, "{summary}");
+    assert_eq!(deliveries[0]["instance"], "demo");
+    &deliveries[0]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_receipt_event_opens_a_ticket_once_however_often_it_comes() {
-    let d = deployment().await;
-    d.receive(MESSAGE_ID, FIXTURE_MESSAGE).await;
+async fn a_mail_in_the_bucket_and_its_receipt_event_become_a_ticket_and_one_auto_response() {
+    let (e, function) = deployment().await;
+    let sender = own_sender("nuria");
+    e.receive(MESSAGE_ID, message_from(&sender).as_bytes())
+        .await;
 
-    let summary = d.handle(event(|_| {})).await;
-    let Outcome::Opened { number, .. } = outcome(&summary).clone() else {
-        panic!("{summary:?}");
-    };
-    assert_eq!(summary.messages[0].message_id, MESSAGE_ID);
-    assert_eq!(
-        summary.messages[0].deliveries[0].recipients,
-        vec!["support@demo.taquilla.test"]
-    );
+    let invocation = function.invoke(event_from(&sender, |_| {})).await;
+    let summary = invocation.answer.unwrap();
+    assert_eq!(summary["messages"][0]["message_id"], MESSAGE_ID);
+    let opened = delivery(&summary);
+    assert_eq!(opened["outcome"]["outcome"], "opened", "{summary}");
+    assert_eq!(opened["recipients"], json!(["support@demo.taquilla.test"]));
+    assert!(opened["mail"]["sent"].as_u64().unwrap() >= 1, "{summary}");
+    assert_eq!(opened["mail"]["failed"], 0, "{summary}");
+    let number = opened["outcome"]["number"].as_str().unwrap().to_owned();
 
-    let demo = InstanceId::parse("demo").unwrap();
-    let ctx = d.ctx(&demo);
-    let ticket = tickets::by_number(&ctx, &system(), &number).await.unwrap();
+    // The ticket, in DynamoDB.
+    let ticket = tickets::by_number(&e.ctx(), &system(), &number)
+        .await
+        .unwrap();
     assert_eq!(ticket.subject, "Cannot log in to the virtual campus");
-    let user = users::get(&ctx, &ticket.user).await.unwrap();
+    let user = users::get(&e.ctx(), &ticket.user).await.unwrap();
     assert_eq!(user.name, "Núria Puig");
-    assert_eq!(user.emails, vec!["nuria.puig@example.edu"]);
-    let thread = tickets::thread(&ctx, &system(), &ticket.id, None, 100)
+    assert_eq!(user.emails, vec![sender.clone()]);
+    let thread = tickets::thread(&e.ctx(), &system(), &ticket.id, None, 100)
         .await
         .unwrap();
     let message = thread
@@ -201,124 +115,7 @@ async fn a_receipt_event_opens_a_ticket_once_however_often_it_comes() {
     );
     assert!(message.body_text.contains("My user is npuig."));
 
-    let again = d.handle(event(|_| {})).await;
-    assert_eq!(
-        outcome(&again),
-        &Outcome::Duplicate {
-            ticket: number.clone()
-        }
-    );
-    let open = d.open_tickets().await;
-    assert_eq!(open.len(), 1, "{open:?}");
-    assert_eq!(open[0].number, number);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_gone_from_the_bucket_is_reported_not_retried() {
-    let d = deployment().await;
-    let summary = d
-        .handle(event(|json| {
-            ses(json)["mail"]["messageId"] = "never0stored0in0the0bucket".into();
-        }))
-        .await;
-    let report = &summary.messages[0];
-    assert!(report.deliveries.is_empty(), "{summary:?}");
-    let failure = report.failure.as_ref().unwrap();
-    assert_eq!(failure.code, "mail_object_missing");
-    assert!(
-        failure
-            .reason
-            .contains("inbound/never0stored0in0the0bucket")
-    );
-    assert!(d.open_tickets().await.is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_virus_verdict_in_the_receipt_refuses_the_message() {
-    let d = deployment().await;
-    // The stored message says PASS in its own headers; the receipt wins.
-    d.receive(MESSAGE_ID, FIXTURE_MESSAGE).await;
-    let summary = d
-        .handle(event(|json| {
-            ses(json)["receipt"]["virusVerdict"]["status"] = "FAIL".into();
-        }))
-        .await;
-    assert!(
-        matches!(outcome(&summary), Outcome::Rejected { code, .. } if *code == "mail_virus"),
-        "{summary:?}"
-    );
-    assert!(d.open_tickets().await.is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn recipients_of_no_help_desk_are_skipped_and_the_others_served() {
-    let d = deployment().await;
-    d.receive(MESSAGE_ID, FIXTURE_MESSAGE).await;
-    let summary = d
-        .handle(event(|json| {
-            ses(json)["receipt"]["recipients"] =
-                serde_json::json!(["someone@elsewhere.test", "support@demo.taquilla.test"]);
-        }))
-        .await;
-    assert_eq!(summary.messages[0].skipped, vec!["someone@elsewhere.test"]);
-    assert!(matches!(outcome(&summary), Outcome::Opened { .. }));
-
-    let nobody = d
-        .handle(event(|json| {
-            ses(json)["receipt"]["recipients"] = serde_json::json!(["someone@elsewhere.test"]);
-        }))
-        .await;
-    assert!(nobody.messages[0].deliveries.is_empty());
-    assert_eq!(nobody.messages[0].failure, None);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unreadable_inbound_bucket_asks_lambda_to_retry() {
-    let mut d = deployment().await;
-    d.deps.source.bucket = moto::unique_name("no-such-bucket");
-    let error = inbound_mail::handle(&d.deps, event(|_| {}))
-        .await
-        .unwrap_err();
-    assert_eq!(error.code(), "inbound_unavailable");
-    assert!(error.to_string().contains(MESSAGE_ID), "{error}");
-    assert!(d.open_tickets().await.is_empty());
-}
-
-/// The raw messages the emulator's SES recorded as sent to `address`.
-async fn sent_to(address: &str) -> Vec<String> {
-    let url = format!("{}/moto-api/data.json", moto::moto().endpoint);
-    let body = reqwest::get(url).await.unwrap().bytes().await.unwrap();
-    let data: Value = serde_json::from_slice(&body).unwrap();
-    data["ses"]["RawMessage"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|m| {
-            m["destinations"]
-                .as_array()
-                .is_some_and(|d| d.iter().any(|d| d == address))
-        })
-        .map(|m| m["raw_data"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_auto_response_leaves_through_ses_once() {
-    let d = deployment().await;
-    // A sender of this test alone, so the emulator's record is ours.
-    let sender = format!("{}@example.edu", moto::unique_name("nuria"));
-    let raw = String::from_utf8(FIXTURE_MESSAGE.to_vec())
-        .unwrap()
-        .replace("nuria.puig@example.edu", &sender);
-    d.receive(MESSAGE_ID, raw.as_bytes()).await;
-
-    let summary = d.handle(event(|_| {})).await;
-    let Outcome::Opened { number, .. } = outcome(&summary).clone() else {
-        panic!("{summary:?}");
-    };
-    let report = summary.messages[0].deliveries[0].mail.unwrap();
-    assert!(report.sent >= 1 && report.failed == 0, "{report:?}");
+    // The auto-response, recorded by the emulator's SES.
     let sent = sent_to(&sender).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
     let mail = &sent[0];
@@ -326,30 +123,193 @@ async fn the_auto_response_leaves_through_ses_once() {
     assert!(mail.contains("support@demo.taquilla.test"), "{mail}");
     assert!(mail.contains("Auto-Submitted: auto-replied"), "{mail}");
 
-    // Delivered again: a duplicate, and nothing more is sent.
-    let again = d.handle(event(|_| {})).await;
-    assert!(matches!(outcome(&again), Outcome::Duplicate { .. }));
+    // Logged under the Lambda request and the help desk.
+    let lines = json_lines(&function.logs());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["requestId"] == invocation.request_id.as_str() && l["instance"] == "demo"),
+        "{lines:?}"
+    );
+
+    // Delivered again: a duplicate, nothing more is written or sent.
+    let again = function
+        .invoke(event_from(&sender, |_| {}))
+        .await
+        .answer
+        .unwrap();
+    assert_eq!(
+        delivery(&again)["outcome"],
+        json!({"outcome": "duplicate", "ticket": number}),
+        "{again}"
+    );
+    let open = e.open_tickets().await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].number, number);
     assert_eq!(sent_to(&sender).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_gone_from_the_bucket_is_reported_not_retried() {
+    let (e, function) = deployment().await;
+    let summary = function
+        .invoke(event(|json| {
+            ses(json)["mail"]["messageId"] = "never0stored0in0the0bucket".into();
+        }))
+        .await
+        .answer
+        .unwrap();
+    let report = &summary["messages"][0];
+    assert_eq!(report["deliveries"], json!([]), "{summary}");
+    assert_eq!(report["failure"]["code"], "mail_object_missing");
+    let expected_key = format!("{INBOUND_PREFIX}never0stored0in0the0bucket");
+    assert!(
+        report["failure"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&expected_key),
+        "{summary}"
+    );
+    assert!(e.open_tickets().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_virus_verdict_in_the_receipt_refuses_the_message() {
+    let (e, function) = deployment().await;
+    // The stored message says PASS in its own headers; the receipt wins.
+    e.receive(MESSAGE_ID, FIXTURE_MESSAGE.as_bytes()).await;
+    let summary = function
+        .invoke(event(|json| {
+            ses(json)["receipt"]["virusVerdict"]["status"] = "FAIL".into();
+        }))
+        .await
+        .answer
+        .unwrap();
+    let refused = &delivery(&summary)["outcome"];
+    assert_eq!(refused["outcome"], "rejected", "{summary}");
+    assert_eq!(refused["code"], "mail_virus", "{summary}");
+    assert!(e.open_tickets().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recipients_of_no_help_desk_are_skipped_and_the_others_served() {
+    let (e, function) = deployment().await;
+    e.receive(MESSAGE_ID, FIXTURE_MESSAGE.as_bytes()).await;
+    let summary = function
+        .invoke(event(|json| {
+            ses(json)["receipt"]["recipients"] =
+                json!(["someone@elsewhere.test", "support@demo.taquilla.test"]);
+        }))
+        .await
+        .answer
+        .unwrap();
+    assert_eq!(
+        summary["messages"][0]["skipped"],
+        json!(["someone@elsewhere.test"])
+    );
+    assert_eq!(delivery(&summary)["outcome"]["outcome"], "opened");
+
+    let nobody = function
+        .invoke(event(|json| {
+            ses(json)["receipt"]["recipients"] = json!(["someone@elsewhere.test"]);
+        }))
+        .await
+        .answer
+        .unwrap();
+    assert_eq!(nobody["messages"][0]["deliveries"], json!([]), "{nobody}");
+    assert_eq!(nobody["messages"][0]["failure"], Value::Null);
+    assert_eq!(e.open_tickets().await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spam_verdict_in_the_receipt_opens_a_ticket_that_gets_no_auto_response() {
-    let d = deployment().await;
-    let sender = format!("{}@example.edu", moto::unique_name("spam"));
-    let raw = String::from_utf8(FIXTURE_MESSAGE.to_vec())
-        .unwrap()
-        .replace("nuria.puig@example.edu", &sender);
-    d.receive(MESSAGE_ID, raw.as_bytes()).await;
+    let (e, function) = deployment().await;
+    let sender = own_sender("spam");
+    e.receive(MESSAGE_ID, message_from(&sender).as_bytes())
+        .await;
     // The demo instance flags spam rather than refusing it.
-    let summary = d
-        .handle(event(|json| {
+    let summary = function
+        .invoke(event_from(&sender, |json| {
             ses(json)["receipt"]["spamVerdict"]["status"] = "FAIL".into();
         }))
-        .await;
-    assert!(
-        matches!(outcome(&summary), Outcome::Opened { .. }),
-        "{summary:?}"
+        .await
+        .answer
+        .unwrap();
+    assert_eq!(
+        delivery(&summary)["outcome"]["outcome"],
+        "opened",
+        "{summary}"
     );
-    assert_eq!(d.open_tickets().await.len(), 1);
+    assert_eq!(e.open_tickets().await.len(), 1);
     assert!(sent_to(&sender).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_inbound_bucket_is_an_error_so_lambda_retries() {
+    let e = Emulated::new("ses").await;
+    let mut env = e.env();
+    let missing = moto::unique_name("no-such-bucket");
+    set_var(&mut env, "TAQUILLA_INBOUND_BUCKET", Some(&missing));
+    let function = e.start_with("inbound-mail", &env).await;
+    let answer = function.invoke(event(|_| {})).await.answer;
+    let Answer::Error {
+        error_type,
+        message,
+    } = &answer
+    else {
+        panic!("{answer:?}");
+    };
+    assert_eq!(error_type, "inbound_unavailable");
+    assert!(message.contains(MESSAGE_ID), "{message}");
+    assert!(e.open_tickets().await.is_empty());
+    // The function lives on for the retry.
+    assert_eq!(function.exit_status(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_without_the_inbound_bucket_is_an_init_error_that_names_it() {
+    let e = Emulated::new("ses").await;
+    let mut env = e.env();
+    set_var(&mut env, "TAQUILLA_INBOUND_BUCKET", None);
+    let function = e.start_with("inbound-mail", &env).await;
+    let answer = function.invoke(event(|_| {})).await.answer;
+    let Answer::Error {
+        error_type,
+        message,
+    } = &answer
+    else {
+        panic!("{answer:?}");
+    };
+    assert_eq!(error_type, "function_config_invalid");
+    // The process ends (it does not wait for events it cannot handle).
+    let status = function.wait_exit(Duration::from_secs(10)).await;
+    assert!(status.is_some_and(|s| !s.success()), "{status:?}");
+    assert!(
+        message.contains("TAQUILLA_INBOUND_BUCKET") && message.contains("is required"),
+        "{message}"
+    );
+    let lines = json_lines(&function.logs());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "inbound-mail cannot start"),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_that_is_no_receipt_event_is_an_error_and_the_next_is_served() {
+    let (e, function) = deployment().await;
+    let answer = function
+        .invoke(json!({"Records": [{"ses": {"mail": "not a mail"}}]}))
+        .await
+        .answer;
+    let Answer::Error { message, .. } = &answer else {
+        panic!("{answer:?}");
+    };
+    assert!(message.contains("deserialize"), "{message}");
+    e.receive(MESSAGE_ID, FIXTURE_MESSAGE.as_bytes()).await;
+    let next = function.invoke(event(|_| {})).await.answer.unwrap();
+    assert_eq!(delivery(&next)["outcome"]["outcome"], "opened", "{next}");
+    assert_eq!(function.exit_status(), None);
 }

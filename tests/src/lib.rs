@@ -7,6 +7,7 @@
 pub mod app;
 pub mod blob_suite;
 pub mod counting;
+pub mod emulated;
 pub mod http;
 pub mod mail_suite;
 pub mod moto;

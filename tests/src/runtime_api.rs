@@ -12,6 +12,12 @@
 //! The process's output (its log lines) is kept ([`Function::logs`]), and
 //! the process is killed when the [`Function`] is dropped.
 //!
+//! A function that cannot start is answered as Lambda answers it: the
+//! error it posted to `/runtime/init/error` ([`Function::init_error`]) is
+//! the answer of every invocation waiting and to come, and a process that
+//! ends without one fails them with `Runtime.ExitError` and its exit
+//! status. No invocation waits for a process that is gone.
+//!
 //! [`lambda_binary`] builds the functions of `taquilla-lambda` once per
 //! test process, with the profile and target directory of the running
 //! test, and gives the path of one.
@@ -19,7 +25,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -75,10 +81,41 @@ struct Pending {
 
 struct Shared {
     queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>,
-    waiting: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
-    /// Set when the function reported that it could not start.
-    init_error: Mutex<Option<Answer>>,
+    answers: Mutex<Answers>,
     name: String,
+}
+
+/// Who waits for an answer, and what they all get once the function can
+/// answer nothing more.
+#[derive(Default)]
+struct Answers {
+    waiting: HashMap<String, oneshot::Sender<Answer>>,
+    /// Set when the function reported that it could not start.
+    init_error: Option<Answer>,
+    /// Set when the process ended.
+    exit: Option<ExitStatus>,
+}
+
+impl Answers {
+    /// The answer of every invocation from now on, if the function can
+    /// give none: its init error, else its exit.
+    fn final_answer(&self) -> Option<Answer> {
+        self.init_error.clone().or_else(|| {
+            self.exit.map(|status| Answer::Error {
+                error_type: "Runtime.ExitError".to_owned(),
+                message: format!("Runtime exited with error: {status}"),
+            })
+        })
+    }
+
+    /// Answers everyone waiting with the final answer.
+    fn settle(&mut self) {
+        if let Some(answer) = self.final_answer() {
+            for (_, waiter) in self.waiting.drain() {
+                let _ = waiter.send(answer.clone());
+            }
+        }
+    }
 }
 
 /// A function binary running under the local Runtime API.
@@ -86,8 +123,11 @@ struct Shared {
 pub struct Function {
     sender: mpsc::UnboundedSender<Pending>,
     shared: Arc<Shared>,
-    child: Child,
+    child: Arc<Mutex<Child>>,
+    pid: u32,
     logs: Arc<Mutex<Vec<String>>>,
+    /// The process's output streams still being read.
+    open_streams: Arc<AtomicU64>,
     /// When the process was started.
     pub started: Instant,
     server: tokio::task::JoinHandle<()>,
@@ -113,8 +153,7 @@ impl Function {
         let (sender, receiver) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             queue: tokio::sync::Mutex::new(receiver),
-            waiting: Mutex::new(HashMap::new()),
-            init_error: Mutex::new(None),
+            answers: Mutex::new(Answers::default()),
             name: name.clone(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -154,7 +193,9 @@ impl Function {
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
+        let pid = child.id();
         let logs = Arc::new(Mutex::new(Vec::new()));
+        let open_streams = Arc::new(AtomicU64::new(0));
         for stream in [
             child
                 .stdout
@@ -168,18 +209,24 @@ impl Function {
         .into_iter()
         .flatten()
         {
-            let logs = logs.clone();
+            let (logs, open_streams) = (logs.clone(), open_streams.clone());
+            open_streams.fetch_add(1, Ordering::SeqCst);
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     logs.lock().unwrap().push(line);
                 }
+                open_streams.fetch_sub(1, Ordering::SeqCst);
             });
         }
+        let child = Arc::new(Mutex::new(child));
+        watch_exit(&child, &shared);
         Self {
             sender,
             shared,
             child,
+            pid,
             logs,
+            open_streams,
             started,
             server,
         }
@@ -190,11 +237,11 @@ impl Function {
     pub async fn invoke(&self, event: Value) -> Invocation {
         let request_id = request_id();
         let (tx, rx) = oneshot::channel();
-        self.shared
-            .waiting
-            .lock()
-            .unwrap()
-            .insert(request_id.clone(), tx);
+        {
+            let mut answers = self.shared.answers.lock().unwrap();
+            answers.waiting.insert(request_id.clone(), tx);
+            answers.settle();
+        }
         let queued = Instant::now();
         self.sender
             .send(Pending {
@@ -205,14 +252,12 @@ impl Function {
         let answer = tokio::time::timeout(Duration::from_millis(TIMEOUT_MS + 5_000), rx).await;
         let answer = match answer {
             Ok(Ok(answer)) => answer,
-            _ => {
-                let init = self.shared.init_error.lock().unwrap().clone();
-                panic!(
-                    "{} gave no answer to {request_id} (init error: {init:?}); its output:\n{}",
-                    self.shared.name,
-                    self.logs().join("\n")
-                )
-            }
+            _ => panic!(
+                "{} gave no answer to {request_id} within {} ms; its output:\n{}",
+                self.shared.name,
+                TIMEOUT_MS + 5_000,
+                self.logs().join("\n")
+            ),
         };
         Invocation {
             request_id,
@@ -230,13 +275,34 @@ impl Function {
     /// The process id.
     #[must_use]
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
+    }
+
+    /// How the process ended, once it has.
+    #[must_use]
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        self.shared.answers.lock().unwrap().exit
+    }
+
+    /// Waits, at most `within`, for the process to end and its output to
+    /// be read to the last line ([`Function::logs`] is then complete); how
+    /// it ended, or `None` if it still runs.
+    pub async fn wait_exit(&self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            let status = self.exit_status();
+            let read = self.open_streams.load(Ordering::SeqCst) == 0;
+            if (status.is_some() && read) || Instant::now() >= deadline {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     /// The process's peak resident memory so far (`VmHWM`), in KiB.
     #[must_use]
     pub fn peak_rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -246,16 +312,42 @@ impl Function {
     /// The error the function reported when it could not start, if any.
     #[must_use]
     pub fn init_error(&self) -> Option<Answer> {
-        self.shared.init_error.lock().unwrap().clone()
+        self.shared.answers.lock().unwrap().init_error.clone()
     }
 }
 
 impl Drop for Function {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut child = self.child.lock().unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
         self.server.abort();
     }
+}
+
+/// Records the process's end when it comes (a thread looking every few
+/// milliseconds, which ends with it) and settles who waits.
+fn watch_exit(child: &Arc<Mutex<Child>>, shared: &Arc<Shared>) {
+    let (child, shared) = (Arc::downgrade(child), shared.clone());
+    std::thread::spawn(move || {
+        loop {
+            // Gone: the Function was dropped and killed it.
+            let Some(child) = child.upgrade() else { return };
+            let status = child.lock().unwrap().try_wait();
+            match status {
+                Ok(Some(status)) => {
+                    let mut answers = shared.answers.lock().unwrap();
+                    answers.exit = Some(status);
+                    answers.settle();
+                    return;
+                }
+                Ok(None) => {}
+                Err(_) => return,
+            }
+            drop(child);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
 }
 
 fn request_id() -> String {
@@ -300,7 +392,8 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 fn answer(shared: &Shared, id: &str, answer: Answer) -> Response {
-    match shared.waiting.lock().unwrap().remove(id) {
+    let waiter = shared.answers.lock().unwrap().waiting.remove(id);
+    match waiter {
         Some(waiter) => {
             let _ = waiter.send(answer);
             (StatusCode::ACCEPTED, r#"{"status":"OK"}"#).into_response()
@@ -343,7 +436,9 @@ async fn error(
 }
 
 async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    *shared.init_error.lock().unwrap() = Some(error_of(&body));
+    let mut answers = shared.answers.lock().unwrap();
+    answers.init_error = Some(error_of(&body));
+    answers.settle();
     (StatusCode::ACCEPTED, r#"{"status":"OK"}"#).into_response()
 }
 
@@ -412,4 +507,29 @@ pub fn json_lines(logs: &[String]) -> Vec<Value> {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(Value::is_object)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_process_that_ends_without_a_word_fails_each_invocation_with_its_exit() {
+        let function = Function::start(Path::new("/bin/false"), &[]).await;
+        let answer = function.invoke(serde_json::json!({})).await.answer;
+        assert_eq!(
+            answer,
+            Answer::Error {
+                error_type: "Runtime.ExitError".to_owned(),
+                message: "Runtime exited with error: exit status: 1".to_owned(),
+            }
+        );
+        let status = function.wait_exit(Duration::from_secs(5)).await;
+        assert_eq!(status.and_then(|s| s.code()), Some(1));
+        assert_eq!(function.init_error(), None);
+        // Later invocations too, at once.
+        let again = function.invoke(serde_json::json!({})).await;
+        assert_eq!(again.answer, answer);
+        assert!(again.elapsed < Duration::from_secs(5), "{again:?}");
+    }
 }

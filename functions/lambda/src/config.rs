@@ -94,7 +94,9 @@ impl std::fmt::Debug for FunctionConfig {
     }
 }
 
-fn error(key: &str, message: impl Into<String>) -> ConfigError {
+/// A value of the environment refused: `key` and why.
+#[must_use]
+pub fn refused(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         key: key.to_owned(),
         origin: "environment".to_owned(),
@@ -120,25 +122,25 @@ pub fn from_env(
     );
     let settings = config::resolve(&[layer])?;
     if !matches!(settings.store, StoreUrl::Dynamo { .. }) {
-        return Err(error(
+        return Err(refused(
             "TAQUILLA_STORE",
             "a function has no disk of its own: use dynamodb://TABLE",
         ));
     }
     if !matches!(settings.blobs, BlobsUrl::S3 { .. }) {
-        return Err(error(
+        return Err(refused(
             "TAQUILLA_BLOBS",
             "a function has no disk of its own: use s3://BUCKET/PREFIX",
         ));
     }
     if !matches!(settings.mail, MailUrl::Ses { .. }) {
-        return Err(error(
+        return Err(refused(
             "TAQUILLA_MAIL",
             "a function has no disk of its own: use ses://REGION",
         ));
     }
-    let master = lookup(MASTER_KEY).ok_or_else(|| error(MASTER_KEY, "is required"))?;
-    let master = MasterKey::from_hex(&master).map_err(|e| error(MASTER_KEY, e.to_string()))?;
+    let master = lookup(MASTER_KEY).ok_or_else(|| refused(MASTER_KEY, "is required"))?;
+    let master = MasterKey::from_hex(&master).map_err(|e| refused(MASTER_KEY, e.to_string()))?;
     let inbound = lookup(INBOUND_BUCKET)
         .filter(|b| !b.is_empty())
         .map(|bucket| InboundSource {
@@ -196,7 +198,7 @@ impl std::fmt::Debug for Adapters {
 pub async fn adapters(settings: &Settings) -> Result<Adapters, ConfigError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let StoreUrl::Dynamo { table, aws } = &settings.store else {
-        return Err(error("TAQUILLA_STORE", "use dynamodb://TABLE"));
+        return Err(refused("TAQUILLA_STORE", "use dynamodb://TABLE"));
     };
     let BlobsUrl::S3 {
         bucket,
@@ -204,7 +206,7 @@ pub async fn adapters(settings: &Settings) -> Result<Adapters, ConfigError> {
         aws: blobs_aws,
     } = &settings.blobs
     else {
-        return Err(error("TAQUILLA_BLOBS", "use s3://BUCKET/PREFIX"));
+        return Err(refused("TAQUILLA_BLOBS", "use s3://BUCKET/PREFIX"));
     };
     let store = taquilla_aws::DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk_config(aws).await),
@@ -212,7 +214,7 @@ pub async fn adapters(settings: &Settings) -> Result<Adapters, ConfigError> {
     )
     .with_clock(clock.clone());
     let MailUrl::Ses { aws: mail_aws } = &settings.mail else {
-        return Err(error("TAQUILLA_MAIL", "use ses://REGION"));
+        return Err(refused("TAQUILLA_MAIL", "use ses://REGION"));
     };
     let s3 = s3_client(&sdk_config(blobs_aws).await);
     let mailer =

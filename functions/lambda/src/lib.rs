@@ -18,7 +18,9 @@
 //! (the `TAQUILLA_*` variables of `taquilla_core::config`, plus the few
 //! only a function needs) and builds the AWS adapters once per cold start.
 //! [`logging`] writes JSON lines carrying the request id, instance and
-//! ticket of the spans they were logged in.
+//! ticket of the spans they were logged in. [`startup`] is the start every
+//! binary shares: logging, configuration, adapters, and a failed start
+//! reported to Lambda.
 
 pub mod api;
 pub mod config;
@@ -26,6 +28,7 @@ pub mod inbound_mail;
 pub mod logging;
 pub mod mail_feedback;
 pub mod sla_tick;
+pub mod startup;
 
 /// Logs as JSON lines (what CloudWatch Logs Insights reads), each with
 /// the fields of its spans (see [`logging`]), filtered by `TAQUILLA_LOG`

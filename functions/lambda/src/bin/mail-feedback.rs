@@ -6,33 +6,25 @@ use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use taquilla_core::config::MailUrl;
-use taquilla_lambda::config;
+use taquilla_lambda::config::refused;
 use taquilla_lambda::mail_feedback::{self, FeedbackDeps, SnsEvent};
-
-/// The handler's dependencies, from the environment (once per cold start).
-async fn deps() -> Result<FeedbackDeps, Error> {
-    let config = config::from_env(std::env::vars())?;
-    for name in &config.unknown {
-        tracing::warn!(%name, "unknown TAQUILLA_* variable ignored");
-    }
-    let adapters = config::adapters(&config.settings).await?;
-    let MailUrl::Ses { aws } = &config.settings.mail else {
-        return Err("TAQUILLA_MAIL must be ses://REGION".into());
-    };
-    Ok(FeedbackDeps {
-        store: adapters.store,
-        blobs: adapters.blobs,
-        clock: adapters.clock,
-        region: aws.region.clone(),
-    })
-}
+use taquilla_lambda::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    taquilla_lambda::init_logging();
-    let deps = Arc::new(deps().await.inspect_err(|error| {
-        tracing::error!(%error, "mail-feedback cannot start");
-    })?);
+    let deps = startup::start("mail-feedback", |config, adapters| {
+        let MailUrl::Ses { aws } = &config.settings.mail else {
+            return Err(refused("TAQUILLA_MAIL", "must be ses://REGION"));
+        };
+        Ok(FeedbackDeps {
+            store: adapters.store,
+            blobs: adapters.blobs,
+            clock: adapters.clock,
+            region: aws.region.clone(),
+        })
+    })
+    .await?;
+    let deps = Arc::new(deps);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SnsEvent>| {
         let deps = deps.clone();
         async move { mail_feedback::handle(&deps, event.payload).await }
