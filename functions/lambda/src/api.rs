@@ -139,10 +139,6 @@ pub fn service(
     service_fn(move |request: Request| handle(router.clone(), request))
 }
 
-/// `lambda_http` itself, for callers that drive [`service`] as the runtime
-/// does (`lambda_http::Adapter` over a `LambdaEvent<LambdaRequest>`).
-pub use lambda_http;
-
 #[cfg(test)]
 mod tests {
     use super::*;
