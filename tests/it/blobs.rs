@@ -72,6 +72,7 @@ mod fs {
 
     blob_cases!(setup;
         put_get_head_round_trip,
+        added_blobs_are_read_and_deleted_by_the_key_given_back,
         empty_blobs_and_replacement,
         missing_key_is_not_found,
         delete_is_idempotent,
@@ -100,7 +101,9 @@ mod fs {
 }
 
 /// Crash safety of the blob folder: a writer killed mid-burst leaves every
-/// acknowledged blob whole under its key, and no blob half-written.
+/// acknowledged blob whole under its key, and no blob half-written; blobs
+/// added to a pack stay whole across the later writers that take the pack
+/// over after its torn end.
 mod fs_crash {
     use std::collections::BTreeMap;
     use std::io::{BufRead as _, BufReader};
@@ -129,7 +132,7 @@ mod fs_crash {
                 .next()
                 .unwrap_or_else(|| panic!("the writer ended after {acked} puts"))
                 .unwrap();
-            acked += usize::from(line.starts_with("put "));
+            acked += usize::from(line.starts_with("put ") || line.starts_with("add "));
             printed.push(line);
         }
         child.kill().unwrap();
@@ -139,7 +142,8 @@ mod fs_crash {
     }
 
     /// Every acknowledged key holds its last acknowledged content or one
-    /// tried after it; a key only tried holds nothing or a whole content.
+    /// tried after it; a key only tried holds nothing or a whole content;
+    /// every added blob reads back whole at the key it was given.
     async fn assert_whole(root: &Path, printed: &[String]) {
         let blobs = FsBlobs::new(
             root.to_path_buf(),
@@ -150,6 +154,7 @@ mod fs_crash {
         // Per key: the contents in the order tried, and how many of them
         // (counted from the first) were acknowledged.
         let mut keys: BTreeMap<String, (Vec<String>, usize)> = BTreeMap::new();
+        let mut added = Vec::new();
         for line in printed {
             let words: Vec<&str> = line.split(' ').collect();
             match words.as_slice() {
@@ -162,6 +167,10 @@ mod fs_crash {
                     let (tried, acked) = keys.get_mut(*key).expect("tried before put");
                     let at = tried.iter().rposition(|s| s == sha).expect("a tried sha");
                     *acked = (*acked).max(at + 1);
+                }
+                ["add", key, sha, located] => {
+                    assert!(keys.remove(*key).is_some(), "{key} tried before added");
+                    added.push(((*located).to_owned(), (*sha).to_owned()));
                 }
                 _ => panic!("unexpected line from the writer: {line:?}"),
             }
@@ -189,17 +198,28 @@ mod fs_crash {
                 unacked_keys += 1;
             }
         }
+        for (located, sha) in &added {
+            let blob = blobs.get(&BlobKey::parse(located.as_str()).unwrap()).await;
+            let blob = blob.unwrap_or_else(|e| panic!("added blob {located}: {e}"));
+            assert_eq!(&blob.meta.sha256, sha, "{located}");
+        }
+        assert!(!added.is_empty(), "nothing was added");
         assert!(acked_keys > 0, "nothing was acknowledged");
         println!(
-            "{acked_keys} acknowledged keys whole, {unacked_keys} interrupted ones absent or whole"
+            "{acked_keys} acknowledged keys whole, {unacked_keys} interrupted ones absent or \
+             whole, {} added blobs whole",
+            added.len()
         );
     }
 
     #[tokio::test]
     async fn acknowledged_blobs_survive_sigkill_of_the_writer_and_none_is_half_written() {
         let dir = tempfile::tempdir().unwrap();
+        // Each run's output is checked again after the later runs: they
+        // take over the packs the killed ones left with a torn end.
+        let mut printed = Vec::new();
         for acks in [300, 50, 600] {
-            let printed = run_writer_and_kill(dir.path(), acks);
+            printed.extend(run_writer_and_kill(dir.path(), acks));
             assert_whole(dir.path(), &printed).await;
         }
     }
@@ -253,6 +273,7 @@ mod s3 {
 
     blob_cases!(setup;
         put_get_head_round_trip,
+        added_blobs_are_read_and_deleted_by_the_key_given_back,
         empty_blobs_and_replacement,
         missing_key_is_not_found,
         delete_is_idempotent,

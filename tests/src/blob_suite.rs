@@ -104,6 +104,57 @@ pub async fn put_get_head_round_trip(t: &BlobTarget) {
     assert_eq!(t.blobs.head(&k).await.unwrap(), meta);
 }
 
+/// `add` stores a new blob under a key named after the one asked for (the
+/// asked key itself, or it with one more segment), which `get`, `head`, a
+/// presigned download and `delete` then take; two adds under the same key
+/// are two blobs.
+pub async fn added_blobs_are_read_and_deleted_by_the_key_given_back(t: &BlobTarget) {
+    let asked = key("demo/tickets/t1/e1/1-scan.png");
+    let bytes = b"\x89PNG not really".to_vec();
+    let meta = t
+        .blobs
+        .add(&asked, "image/png", bytes.clone())
+        .await
+        .unwrap();
+    assert!(
+        meta.key == asked || meta.key.as_str().starts_with(&format!("{asked}/")),
+        "{meta:?}"
+    );
+    assert_eq!(meta.size, bytes.len() as u64);
+    assert_eq!(meta.sha256, sha256_hex(&bytes));
+    let blob = t.blobs.get(&meta.key).await.unwrap();
+    assert_eq!(
+        (blob.meta.clone(), blob.bytes),
+        (meta.clone(), bytes.clone())
+    );
+    assert_eq!(t.blobs.head(&meta.key).await.unwrap(), meta);
+    let url = t
+        .blobs
+        .presign_get(&meta.key, Duration::from_secs(300))
+        .await
+        .unwrap();
+    let got = perform(&t.http, &url, Vec::new()).await;
+    assert_eq!((got.status, got.body), (200, bytes));
+
+    let asked2 = key("demo/tickets/t1/e1/2-notes.txt");
+    let second = t
+        .blobs
+        .add(&asked2, "text/plain", b"second".to_vec())
+        .await
+        .unwrap();
+    t.blobs.delete(&meta.key).await.unwrap();
+    assert!(matches!(
+        t.blobs.get(&meta.key).await,
+        Err(BlobError::NotFound(_))
+    ));
+    t.blobs.delete(&meta.key).await.unwrap();
+    assert_eq!(t.blobs.get(&second.key).await.unwrap().bytes, b"second");
+    assert!(matches!(
+        t.blobs.add(&asked2, "", b"x".to_vec()).await,
+        Err(BlobError::InvalidUpload(_))
+    ));
+}
+
 /// An empty blob is a blob, and a second `put` replaces the first.
 pub async fn empty_blobs_and_replacement(t: &BlobTarget) {
     let k = key("demo/empty.txt");

@@ -40,6 +40,7 @@
 
 mod group_sync;
 mod layout;
+mod pack;
 
 use std::fs::{self, File};
 use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
@@ -57,6 +58,7 @@ use taquilla_core::blobs::{
 use taquilla_core::clock::Clock;
 
 use group_sync::GroupSyncs;
+use pack::{Locator, Packs};
 
 /// First line of every blob file.
 const MAGIC: &[u8] = b"taquilla-blob 1\n";
@@ -71,11 +73,16 @@ pub struct FsBlobs {
     signer: UrlSigner,
     clock: Arc<dyn Clock>,
     syncs: Arc<GroupSyncs>,
+    packs: Arc<Packs>,
 }
 
 /// The metadata line of a blob file.
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
+    /// The key a packed record was added under (absent in blob files,
+    /// whose name is their key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
     content_type: String,
     size: u64,
     sha256: String,
@@ -92,13 +99,31 @@ impl FsBlobs {
         signing_key: Vec<u8>,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let syncs = Arc::<GroupSyncs>::default();
         Self {
+            packs: Arc::new(Packs::new(
+                root.clone(),
+                pack::DEFAULT_LIMIT,
+                Arc::clone(&syncs),
+            )),
             root,
             base_url: base_url.trim_end_matches('/').to_owned(),
             signer: UrlSigner::new(signing_key),
             clock,
-            syncs: Arc::default(),
+            syncs,
         }
+    }
+
+    /// The same store, starting a new pack once one is `limit` bytes long
+    /// (256 MiB by default).
+    #[must_use]
+    pub fn with_pack_limit(mut self, limit: u64) -> Self {
+        self.packs = Arc::new(Packs::new(
+            self.root.clone(),
+            limit,
+            Arc::clone(&self.syncs),
+        ));
+        self
     }
 
     /// The file of a key, and where it was in the older layout when that
@@ -154,9 +179,15 @@ impl Blobs for FsBlobs {
         bytes: Vec<u8>,
     ) -> Result<BlobMeta, BlobError> {
         validate_content_type(content_type)?;
+        if pack::is_reserved(key) {
+            return Err(BlobError::InvalidKey(format!(
+                "{key}: a last segment starting with '.pack-' is reserved for packed blobs"
+            )));
+        }
         let meta = BlobMeta::of(key, content_type, &bytes);
         let (path, _) = self.paths_of(key);
         let header = Header {
+            key: None,
             content_type: meta.content_type.clone(),
             size: meta.size,
             sha256: meta.sha256.clone(),
@@ -166,7 +197,47 @@ impl Blobs for FsBlobs {
         Ok(meta)
     }
 
+    /// Appends the blob to the instance's pack ([`pack`]); a key that
+    /// cannot carry a locator is put as a file.
+    async fn add(
+        &self,
+        key: &BlobKey,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<BlobMeta, BlobError> {
+        validate_content_type(content_type)?;
+        if pack::is_reserved(key) {
+            return self.put(key, content_type, bytes).await;
+        }
+        let meta = BlobMeta::of(key, content_type, &bytes);
+        let header = Header {
+            key: Some(key.to_string()),
+            content_type: meta.content_type.clone(),
+            size: meta.size,
+            sha256: meta.sha256.clone(),
+        };
+        let (packs, owned) = (Arc::clone(&self.packs), key.clone());
+        let (located, bytes) =
+            blocking(move || Ok((packs.append(&owned, &header, &bytes)?, bytes))).await?;
+        match located {
+            Some(located) => Ok(BlobMeta {
+                key: located,
+                ..meta
+            }),
+            None => self.put(key, content_type, bytes).await,
+        }
+    }
+
     async fn get(&self, key: &BlobKey) -> Result<Blob, BlobError> {
+        if Locator::of(key).is_some() {
+            let (packs, owned) = (Arc::clone(&self.packs), key.clone());
+            return blocking(move || {
+                let locator =
+                    Locator::of(&owned).ok_or_else(|| BlobError::NotFound(owned.to_string()))?;
+                packs.read(&owned, &locator)
+            })
+            .await;
+        }
         let (path, legacy) = self.paths_of(key);
         let owned = key.clone();
         blocking(move || match (read_blob(&path, &owned), legacy) {
@@ -177,6 +248,15 @@ impl Blobs for FsBlobs {
     }
 
     async fn head(&self, key: &BlobKey) -> Result<BlobMeta, BlobError> {
+        if Locator::of(key).is_some() {
+            let (packs, owned) = (Arc::clone(&self.packs), key.clone());
+            return blocking(move || {
+                let locator =
+                    Locator::of(&owned).ok_or_else(|| BlobError::NotFound(owned.to_string()))?;
+                packs.read_meta(&owned, &locator)
+            })
+            .await;
+        }
         let (path, legacy) = self.paths_of(key);
         let owned = key.clone();
         blocking(move || match (read_meta(&path, &owned), legacy) {
@@ -187,6 +267,14 @@ impl Blobs for FsBlobs {
     }
 
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
+        if Locator::of(key).is_some() {
+            let (packs, owned) = (Arc::clone(&self.packs), key.clone());
+            return blocking(move || match Locator::of(&owned) {
+                Some(locator) => packs.delete(&owned, &locator),
+                None => Ok(()),
+            })
+            .await;
+        }
         let (path, legacy) = self.paths_of(key);
         let syncs = Arc::clone(&self.syncs);
         blocking(move || {

@@ -1,14 +1,16 @@
 //! `blob-writer ROOT`: a burst of concurrent puts to an `FsBlobs`, for the
 //! crash test of the blob folder (`it/blobs.rs`).
 //!
-//! Eight tokio tasks put in a loop, as a ticket's attachments are put: one
-//! to three files of one entry at once (siblings, which share a bucket and
-//! its directory syncs), of sizes up to 96 KiB; and every third round the
-//! task's own key is replaced with new content. Before a put the task
-//! prints `try KEY SHA256`, after it was acknowledged `put KEY SHA256`
-//! (each line flushed), so the test knows what was promised and what may
-//! have been half-way when the process was killed. Keys carry the process
-//! id, so runs on the same folder do not collide.
+//! Eight tokio tasks write in a loop, as a ticket's attachments are added:
+//! one to three files of one entry at once (appended to the instance's
+//! pack, sharing its syncs), of sizes up to 96 KiB; and every third round
+//! the task's own key is put, replacing its file with new content (siblings
+//! of a bucket, sharing its directory syncs). Before a write the task
+//! prints `try KEY SHA256`; after a put was acknowledged `put KEY SHA256`,
+//! after an add `add KEY SHA256 LOCATED_KEY` (each line flushed), so the
+//! test knows what was promised and what may have been half-way when the
+//! process was killed. Keys carry the process id, so runs on the same
+//! folder do not collide.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -64,28 +66,37 @@ async fn put_burst(blobs: FsBlobs, task: usize, out: Arc<Mutex<()>>) -> anyhow::
         let files = n % 3 + 1;
         let mut keys = Vec::new();
         for k in 0..files {
-            keys.push(BlobKey::parse(format!(
-                "w{pid}/tickets/t{task}/e{n}/{k}-file.bin"
-            ))?);
+            keys.push((
+                BlobKey::parse(format!("w{pid}/tickets/t{task}/e{n}/{k}-file.bin"))?,
+                true,
+            ));
         }
         if n % 3 == 2 {
-            keys.push(BlobKey::parse(format!("w{pid}/own/t{task}"))?);
+            keys.push((BlobKey::parse(format!("w{pid}/own/t{task}"))?, false));
         }
         // At once, as a ticket's attachments are put.
         let puts: Vec<_> = keys
             .into_iter()
             .enumerate()
-            .map(|(k, key)| {
+            .map(|(k, (key, added))| {
                 let (blobs, out) = (blobs.clone(), Arc::clone(&out));
                 tokio::spawn(async move {
                     let bytes = content(task, n, k);
                     let sha = sha256_hex(&bytes);
                     say(&out, &format!("try {key} {sha}"));
-                    blobs
-                        .put(&key, "application/octet-stream", bytes)
-                        .await
-                        .with_context(|| format!("put {key}"))?;
-                    say(&out, &format!("put {key} {sha}"));
+                    if added {
+                        let meta = blobs
+                            .add(&key, "application/octet-stream", bytes)
+                            .await
+                            .with_context(|| format!("add {key}"))?;
+                        say(&out, &format!("add {key} {sha} {}", meta.key));
+                    } else {
+                        blobs
+                            .put(&key, "application/octet-stream", bytes)
+                            .await
+                            .with_context(|| format!("put {key}"))?;
+                        say(&out, &format!("put {key} {sha}"));
+                    }
                     anyhow::Ok(())
                 })
             })

@@ -264,6 +264,21 @@ pub trait Blobs: Send + Sync + std::fmt::Debug {
         bytes: Vec<u8>,
     ) -> Result<BlobMeta, BlobError>;
 
+    /// Stores `bytes` as a new blob that is never replaced (a message's
+    /// attachment, say), named after `key`, and returns what was recorded:
+    /// **the key to keep is `meta.key`**, which is `key` or `key` with one
+    /// more segment saying where the blob lies. Stores that keep such blobs
+    /// more cheaply than a put (the local folder packs them into a few
+    /// files) do so; the others put it under `key`.
+    async fn add(
+        &self,
+        key: &BlobKey,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<BlobMeta, BlobError> {
+        self.put(key, content_type, bytes).await
+    }
+
     /// The blob and its content.
     async fn get(&self, key: &BlobKey) -> Result<Blob, BlobError>;
 

@@ -47,13 +47,15 @@ pub async fn keep(ctx: &Ctx<'_>, raw: &[u8], why: KeepReason) -> Result<KeptMail
     let received_at = ctx.clock.now_ms();
     let id = uuid::Uuid::now_v7().simple().to_string();
     let blob = blob_key(ctx.instance, &id)?;
-    ctx.blobs
-        .put(&blob, "message/rfc822", raw.to_vec())
+    let blob = ctx
+        .blobs
+        .add(&blob, "message/rfc822", raw.to_vec())
         .await
         .map_err(|e| ServiceError::Invalid {
             field: "kept mail".into(),
             message: e.to_string(),
-        })?;
+        })?
+        .key;
     let record = KeptMail {
         id: id.clone(),
         received_at,

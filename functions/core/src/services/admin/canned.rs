@@ -388,15 +388,16 @@ async fn put_files(
             safe_name(&file.name)
         ))
         .map_err(|e| validate::invalid("attachments", e.to_string()))?;
+        // A fresh folder per save: never replaced, so added.
         let meta = ctx
             .blobs
-            .put(&key, &file.content_type, file.bytes)
+            .add(&key, &file.content_type, file.bytes)
             .await
             .map_err(|e| {
                 ServiceError::Store(crate::store::StoreError::Unavailable(format!("blobs: {e}")))
             })?;
         out.push(Attachment {
-            blob: key,
+            blob: meta.key,
             name: file.name,
             content_type: meta.content_type,
             size: meta.size,

@@ -105,13 +105,15 @@ pub(crate) async fn put_all(
             safe_name(&file.name)
         ))
         .map_err(blob_error)?;
+        // Added, not put: an attachment is never replaced, and the key to
+        // keep is the one the store answers with.
         let meta = ctx
             .blobs
-            .put(&key, &file.content_type, file.bytes)
+            .add(&key, &file.content_type, file.bytes)
             .await
             .map_err(blob_error)?;
         Ok::<_, ServiceError>(Attachment {
-            blob: key,
+            blob: meta.key,
             name: file.name,
             content_type: meta.content_type,
             size: meta.size,
