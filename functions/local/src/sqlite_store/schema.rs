@@ -158,6 +158,12 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     // The checkpoint thread copies the WAL back (see `checkpoint`).
     conn.pragma_update(None, "wal_autocheckpoint", 0)
         .store_err()?;
+    // Each job of a group commit runs in a savepoint, whose sub-journal
+    // holds the pages the job changed. Past 64 KiB (a ticket opened from
+    // mail with its entry, claims and outbox items) SQLite moved it to a
+    // temporary file, created and written per job; in memory it is not.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .store_err()?;
     migrate(&mut conn)?;
     Ok(conn)
 }
