@@ -11,6 +11,12 @@
 //! buckets exist, a put creates only its file. See [`layout`], which also
 //! reads files of the older one-directory-per-segment layout.
 //!
+//! Blobs written once ([`Blobs::add`]: attachments, kept mail) are not
+//! files of their own: they are appended to the instance's current pack
+//! (`{root}/demo.d/packs/{id}.pack`) and their key gains a last segment
+//! saying where (`demo/tickets/T/E/1-a.pdf/.pack-{id}-{offset}`); see
+//! [`pack`]. `put` is for blobs that keep their name and may be replaced.
+//!
 //! Each file holds its metadata and its content:
 //!
 //! ```text
