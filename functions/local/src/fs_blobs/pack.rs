@@ -569,7 +569,10 @@ mod tests {
             .unwrap();
         // The first record, whose hole is followed by the others.
         b.delete(&before.key).await.unwrap();
-        assert!(matches!(b.get(&before.key).await, Err(BlobError::NotFound(_))));
+        assert!(matches!(
+            b.get(&before.key).await,
+            Err(BlobError::NotFound(_))
+        ));
         let pack = packs_of(dir.path()).remove(0);
         let (len, blocks) = {
             let m = fs::metadata(&pack).unwrap();
