@@ -141,6 +141,31 @@ impl FsBlobs {
         (path, legacy)
     }
 
+    /// Reads `key` where it lies: its record in a pack, or its file (or
+    /// its file in the older layout).
+    async fn read_with<T: Send + 'static>(
+        &self,
+        key: &BlobKey,
+        packed: fn(&Packs, &BlobKey, &Locator<'_>) -> Result<T, BlobError>,
+        file: fn(&Path, &BlobKey) -> Result<T, BlobError>,
+    ) -> Result<T, BlobError> {
+        let owned = key.clone();
+        if Locator::of(key).is_some() {
+            let packs = Arc::clone(&self.packs);
+            return blocking(move || match Locator::of(&owned) {
+                Some(locator) => packed(&packs, &owned, &locator),
+                None => Err(BlobError::NotFound(owned.to_string())),
+            })
+            .await;
+        }
+        let (path, legacy) = self.paths_of(key);
+        blocking(move || match (file(&path, &owned), legacy) {
+            (Err(BlobError::NotFound(_)), Some(legacy)) => file(&legacy, &owned),
+            (result, _) => result,
+        })
+        .await
+    }
+
     fn url(&self, key: &BlobKey, query: &str) -> String {
         format!("{}/blobs/{key}?{query}", self.base_url)
     }
@@ -235,41 +260,11 @@ impl Blobs for FsBlobs {
     }
 
     async fn get(&self, key: &BlobKey) -> Result<Blob, BlobError> {
-        if Locator::of(key).is_some() {
-            let (packs, owned) = (Arc::clone(&self.packs), key.clone());
-            return blocking(move || {
-                let locator =
-                    Locator::of(&owned).ok_or_else(|| BlobError::NotFound(owned.to_string()))?;
-                packs.read(&owned, &locator)
-            })
-            .await;
-        }
-        let (path, legacy) = self.paths_of(key);
-        let owned = key.clone();
-        blocking(move || match (read_blob(&path, &owned), legacy) {
-            (Err(BlobError::NotFound(_)), Some(legacy)) => read_blob(&legacy, &owned),
-            (result, _) => result,
-        })
-        .await
+        self.read_with(key, Packs::read, read_blob).await
     }
 
     async fn head(&self, key: &BlobKey) -> Result<BlobMeta, BlobError> {
-        if Locator::of(key).is_some() {
-            let (packs, owned) = (Arc::clone(&self.packs), key.clone());
-            return blocking(move || {
-                let locator =
-                    Locator::of(&owned).ok_or_else(|| BlobError::NotFound(owned.to_string()))?;
-                packs.read_meta(&owned, &locator)
-            })
-            .await;
-        }
-        let (path, legacy) = self.paths_of(key);
-        let owned = key.clone();
-        blocking(move || match (read_meta(&path, &owned), legacy) {
-            (Err(BlobError::NotFound(_)), Some(legacy)) => read_meta(&legacy, &owned),
-            (result, _) => result,
-        })
-        .await
+        self.read_with(key, Packs::read_meta, read_meta).await
     }
 
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
