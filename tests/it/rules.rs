@@ -955,13 +955,7 @@ fn update_rules_react_to_responses_assignments_and_collaborators_and_set_status_
     let teamed = patch(json!({"assignee": {"team": team["id"]}}));
     assert_eq!(teamed["sla"], plan["id"]);
     assert_eq!(teamed["due_at"], created_at + 2 * 3_600_000);
-    let resolution = teamed["sla_clock"]["targets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["target"] == "resolution")
-        .cloned()
-        .unwrap_or_default();
+    let resolution = sla_target(&teamed, "resolution");
     assert_eq!(resolution["state"], "running", "{teamed}");
 
     // A collaborator copied on the ticket.
@@ -1043,13 +1037,7 @@ fn creation_rules_set_the_help_topic_and_the_sla_plan_and_the_due_times_follow()
             "actions": [{"do": "set_topic", "topic": certificates["id"]}],
         }),
     );
-    let first_due = |ticket: &Value| -> Option<i64> {
-        ticket["sla_clock"]["targets"]
-            .as_array()?
-            .iter()
-            .find(|t| t["target"] == "first_response")?["due_at"]
-            .as_i64()
-    };
+    let first_due = |ticket: &Value| sla_target(ticket, "first_response")["due_at"].as_i64();
 
     // A web ticket: the rule's topic and plan, the plan's due times from
     // the opening, and the thread names the rule and what it did.
@@ -1067,13 +1055,7 @@ fn creation_rules_set_the_help_topic_and_the_sla_plan_and_the_due_times_follow()
     let ticket = json(&app.get_ticket(DEMO, &number));
     assert_eq!(ticket["due_at"], opened + 30 * 60_000, "{ticket}");
     assert_eq!(first_due(&ticket), Some(opened + 30 * 60_000));
-    let resolution = ticket["sla_clock"]["targets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["target"] == "resolution")
-        .cloned()
-        .unwrap_or_default();
+    let resolution = sla_target(&ticket, "resolution");
     assert_eq!(resolution["due_at"], opened + 120 * 60_000, "{ticket}");
     assert_eq!(
         fired(&app, &number),
@@ -1129,4 +1111,13 @@ fn creation_rules_set_the_help_topic_and_the_sla_plan_and_the_due_times_follow()
     );
     let number = plain["number"].as_str().unwrap().to_owned();
     assert!(fired(&app, &number).is_empty());
+}
+
+/// The ticket's running SLA target named `name` (`null` when it has none).
+fn sla_target(ticket: &Value, name: &str) -> Value {
+    ticket["sla_clock"]["targets"]
+        .as_array()
+        .and_then(|targets| targets.iter().find(|t| t["target"] == name))
+        .cloned()
+        .unwrap_or_default()
 }

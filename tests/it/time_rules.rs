@@ -50,6 +50,31 @@ impl Desk {
         Self { app, clock }
     }
 
+    /// Department 1's tickets counted in office hours (Madrid, weekdays
+    /// 9 to 17): a plan on that schedule, far from breaching, as its SLA.
+    fn office_hours_in_department_1(&self) {
+        let schedule = self.created(
+            "schedules",
+            &json!({
+                "name": "Office",
+                "timezone": "Europe/Madrid",
+                "hours": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "17:00"}],
+            }),
+        );
+        let plan = self.created(
+            "sla-plans",
+            &json!({"name": "Office hours", "resolution_minutes": 60_000, "schedule": schedule["id"]}),
+        );
+        let path = format!("{DEMO}/departments/1");
+        let version = json(&self.app.api("GET", &path, None))["version"].clone();
+        let r = self.app.api(
+            "PATCH",
+            &path,
+            Some(&json!({"version": version, "sla": plan["id"]})),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+
     fn created(&self, kind: &str, body: &Value) -> Value {
         let r = self.app.api("POST", &format!("{DEMO}/{kind}"), Some(body));
         assert_eq!(r.status, 201, "{kind} {body}: {}", r.text());
@@ -269,26 +294,7 @@ fn two_ticks_at_once_fire_each_rule_once() {
 #[test]
 fn an_unassigned_ticket_goes_to_a_team_after_two_business_hours_since_it_became_unassigned() {
     let desk = Desk::at(FRI_23_OCT_16H);
-    let schedule = desk.created(
-        "schedules",
-        &json!({
-            "name": "Office",
-            "timezone": "Europe/Madrid",
-            "hours": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "17:00"}],
-        }),
-    );
-    let plan = desk.created(
-        "sla-plans",
-        &json!({"name": "Office hours", "resolution_minutes": 60_000, "schedule": schedule["id"]}),
-    );
-    let path = format!("{DEMO}/departments/1");
-    let version = json(&desk.app.api("GET", &path, None))["version"].clone();
-    let r = desk.app.api(
-        "PATCH",
-        &path,
-        Some(&json!({"version": version, "sla": plan["id"]})),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
+    desk.office_hours_in_department_1();
     let team = desk.created("teams", &json!({"name": "Second line"}));
     desk.rule(&json!({
         "name": "Nobody took it",
@@ -561,26 +567,7 @@ fn an_sla_breach_an_hour_away_escalates_the_ticket_before_it_happens() {
 #[test]
 fn a_ticket_without_activity_for_four_business_hours_is_escalated_and_one_worked_on_is_not() {
     let desk = Desk::at(FRI_23_OCT_16H);
-    let schedule = desk.created(
-        "schedules",
-        &json!({
-            "name": "Office",
-            "timezone": "Europe/Madrid",
-            "hours": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "17:00"}],
-        }),
-    );
-    let plan = desk.created(
-        "sla-plans",
-        &json!({"name": "Office hours", "resolution_minutes": 60_000, "schedule": schedule["id"]}),
-    );
-    let path = format!("{DEMO}/departments/1");
-    let version = json(&desk.app.api("GET", &path, None))["version"].clone();
-    let r = desk.app.api(
-        "PATCH",
-        &path,
-        Some(&json!({"version": version, "sla": plan["id"]})),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
+    desk.office_hours_in_department_1();
     desk.rule(&json!({
         "name": "Gone quiet",
         "moment": {"on": "time"},
