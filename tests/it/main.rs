@@ -16,6 +16,7 @@ mod lambda_api;
 mod lambda_mail_feedback;
 mod lambda_sla_tick;
 mod mail_api;
+mod mail_cost;
 mod mail_policy;
 mod mailboxes;
 mod mailer;
