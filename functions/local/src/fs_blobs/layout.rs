@@ -44,11 +44,17 @@ pub(super) fn path(root: &Path, key: &BlobKey) -> PathBuf {
     };
     let parent = key.rsplit_once('/').map_or(key, |(parent, _)| parent);
     let digest = Sha256::digest(parent.as_bytes());
-    let mut path = root.join(format!("{}.d", file_name(first)));
+    let mut path = first_dir(root, first);
     path.push(format!("{:02x}", digest[0]));
     let joined = rest.replace('/', &JOIN.to_string());
     path.push(format!("{}.blob", file_name(&joined)));
     path
+}
+
+/// The directory of the keys whose first segment is `first` (an
+/// instance's): its buckets, and its packs.
+pub(super) fn first_dir(root: &Path, first: &str) -> PathBuf {
+    root.join(format!("{}.d", file_name(first)))
 }
 
 /// The file of `key` in the layout before buckets: every segment but the

@@ -136,7 +136,7 @@ impl Packs {
     /// `None` for a key of one segment.
     fn dir_of(&self, key: &str) -> Option<PathBuf> {
         let (first, _) = key.split_once('/')?;
-        Some(self.root.join(format!("{first}.d")).join(PACKS_DIR))
+        Some(super::layout::first_dir(&self.root, first).join(PACKS_DIR))
     }
 
     fn path(dir: &Path, id: u32) -> PathBuf {
@@ -327,6 +327,10 @@ impl Packs {
     /// The packed blob `key` locates, checked against its size and SHA-256.
     pub(super) fn read(&self, key: &BlobKey, locator: &Locator<'_>) -> Result<Blob, BlobError> {
         let (file, path, header, content_at) = self.head(key, locator, false)?;
+        let len = file.metadata().map_err(|e| io_error(&path, &e))?.len();
+        if content_at.saturating_add(header.size) > len {
+            return Err(corrupt(&path, "content shorter than the recorded size"));
+        }
         let size = usize::try_from(header.size)
             .map_err(|_| corrupt(&path, "recorded size does not fit in memory"))?;
         let mut bytes = vec![0; size];
@@ -627,6 +631,30 @@ mod tests {
         assert!(b.delete(&forged(at.pack, at.offset)).await.is_err());
         assert_eq!(b.get(&a.key).await.unwrap().bytes, b"secret a");
         assert_eq!(b.get(&other.key).await.unwrap().bytes, b"secret b");
+    }
+
+    #[tokio::test]
+    async fn a_record_claiming_more_than_its_pack_holds_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = store(dir.path());
+        b.add(&key("demo/t/e/0-first"), "text/plain", b"0".to_vec())
+            .await
+            .unwrap();
+        let pack = packs_of(dir.path()).remove(0);
+        let at = fs::metadata(&pack).unwrap().len();
+        let mut forged = MAGIC.to_vec();
+        forged.extend_from_slice(
+            br#"{"key":"demo/t/e/1-a","content_type":"text/plain","size":1099511627776,"sha256":"00"}"#,
+        );
+        forged.extend_from_slice(b"\nshort");
+        OpenOptions::new()
+            .write(true)
+            .open(&pack)
+            .unwrap()
+            .write_all_at(&forged, at)
+            .unwrap();
+        let claimed = key(&format!("demo/t/e/1-a/.pack-1-{at}"));
+        assert!(matches!(b.get(&claimed).await, Err(BlobError::Corrupt(_))));
     }
 
     #[tokio::test]
