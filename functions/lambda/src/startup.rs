@@ -110,3 +110,61 @@ async fn post(address: &str, path: &str, body: &[u8]) -> std::io::Result<u16> {
             )
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt as _;
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A one-connection server answering `answer`; what it was sent,
+    /// read until it ends with `until`.
+    async fn server(
+        answer: &'static [u8],
+        until: &'static [u8],
+    ) -> (String, tokio::task::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let served = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0_u8; 1024];
+            while !request.ends_with(until) {
+                let n = socket.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the request ended early");
+                request.extend_from_slice(&buf[..n]);
+            }
+            socket.write_all(answer).await.unwrap();
+            String::from_utf8(request).unwrap()
+        });
+        (address, served)
+    }
+
+    #[tokio::test]
+    async fn the_failure_is_posted_where_and_as_lambda_reads_it() {
+        let body = br#"{"errorType":"function_config_invalid","errorMessage":"m"}"#;
+        let (address, served) =
+            server(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n", body).await;
+        assert_eq!(post(&address, INIT_ERROR_PATH, body).await.unwrap(), 202);
+        let request = served.await.unwrap();
+        assert!(
+            request.starts_with("POST /2018-06-01/runtime/init/error HTTP/1.1\r\n"),
+            "{request}"
+        );
+        assert!(
+            request.contains("\r\nLambda-Runtime-Function-Error-Type: function_config_invalid\r\n"),
+            "{request}"
+        );
+        assert!(request.contains(&format!("\r\nContent-Length: {}\r\n", body.len())));
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_is_no_http_is_an_error() {
+        let (address, served) = server(b"nonsense\n", b"{}").await;
+        let error = post(&address, INIT_ERROR_PATH, b"{}").await.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+        assert!(error.to_string().contains("nonsense"), "{error}");
+        served.await.unwrap();
+    }
+}
