@@ -5,8 +5,9 @@
 //! DynamoDB, and the log line saying so names the Lambda request, the
 //! instance and the ticket. API Gateway's `sourceIp` is the address API
 //! keys are checked against, not the client's `X-Forwarded-For`. An
-//! unknown route is a JSON 404. Opening a ticket is not idempotent: the
-//! same event delivered again opens a second ticket, and the test says so.
+//! unknown route is a JSON 404. The same event delivered again changes
+//! nothing: it gets the first answer again (a request with another API
+//! Gateway id is another ticket).
 //! A start without a master key is reported to Lambda as an init error; an
 //! event that is no API Gateway request is an error answer, and the
 //! function serves the next one.
@@ -110,18 +111,31 @@ async fn an_api_gateway_request_opens_a_ticket_in_dynamodb() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_same_request_delivered_again_opens_a_second_ticket() {
-    // An osTicket client's POST carries nothing that identifies a retry, so
-    // a repeated event is a new ticket, as it is on osTicket itself.
+async fn the_same_request_delivered_again_changes_nothing_and_gets_its_answer_again() {
     let (e, key) = deployment().await;
     let function = e.start("api").await;
     let first = function.invoke(event(&key, |_| {})).await.answer.unwrap();
     let again = function.invoke(event(&key, |_| {})).await.answer.unwrap();
+    assert_eq!(first["statusCode"], 201, "{first}");
     assert_eq!(
-        (first["statusCode"].clone(), again["statusCode"].clone()),
-        (201.into(), 201.into())
+        (&again["statusCode"], &again["body"]),
+        (&first["statusCode"], &first["body"]),
+        "the same answer"
     );
-    assert_ne!(first["body"], again["body"]);
+    assert_eq!(header(&again, "x-taquilla-replayed"), Some("true"));
+    assert_eq!(header(&first, "x-taquilla-replayed"), None);
+    assert_eq!(e.open_tickets().await.len(), 1, "one ticket");
+    // Another request (another id API Gateway gave it) with the same body
+    // is another ticket, as on osTicket.
+    let other = function
+        .invoke(event(&key, |json| {
+            json["requestContext"]["requestId"] = json!("AnotherRequest0=");
+        }))
+        .await
+        .answer
+        .unwrap();
+    assert_eq!(other["statusCode"], 201, "{other}");
+    assert_ne!(other["body"], first["body"]);
     let open = e.open_tickets().await;
     assert_eq!(open.len(), 2, "{open:?}");
     assert!(open.iter().all(|t| t.subject == SUBJECT));

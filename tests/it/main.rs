@@ -22,6 +22,7 @@ mod mailboxes;
 mod mailer;
 mod permissions;
 mod queue_cost;
+mod replays;
 mod rule_mail;
 mod rules;
 mod ses_inbound;

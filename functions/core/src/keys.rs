@@ -32,6 +32,7 @@
 //! | an agent's password link (one at a time) | `I#{instance}#AGENT#{agent:010}` | `PWLINK` |
 //! | an address no mail goes to (it bounced for good, or its owner complained) | `I#{instance}#SUPPRESSED` | `{address}` |
 //! | a bounce or complaint notification handled (by SES's feedbackId) | `I#{instance}#FEEDBACK#{sha256}` | `FEEDBACK` (TTL) |
+//! | a request API Gateway delivered, and its answer (by its request id) | `I#{instance}#REQ#{sha256}` | `REQ` (TTL) |
 //!
 //! Ticket queues are the GSIs; every ticket item carries the keys of the
 //! queues it is in (an absent key takes it out: the indexes are sparse):
@@ -424,6 +425,20 @@ pub mod mail {
             "FEEDBACK",
         )
     }
+}
+
+/// A request API Gateway delivered to the instance, by API Gateway's
+/// request id (hashed: any printable text), holding the answer given so a
+/// second delivery of the same event gets it again instead of acting
+/// twice (see `services::replays`). It expires (TTL).
+#[must_use]
+pub fn gateway_request(instance: &InstanceId, request_id: &str) -> Key {
+    use sha2::{Digest as _, Sha256};
+    let digest = Sha256::digest(request_id.trim());
+    Key::new(
+        format!("{}#REQ#{}", instance_pk(instance), hex::encode(digest)),
+        "REQ",
+    )
 }
 
 /// Keys of agents' accounts.

@@ -11,6 +11,7 @@ pub mod organisations;
 pub mod osticket;
 pub mod outbox;
 pub mod provision;
+pub mod replays;
 pub mod rules;
 pub mod sla;
 pub mod suppressions;

@@ -6,10 +6,9 @@ use taquilla_lambda::{api, startup};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let router = startup::start("api", |config, adapters| {
-        let state = api::app_state(&adapters, &config.master)?;
-        Ok(taquilla_web::router(state))
+    let api = startup::start("api", |config, adapters| {
+        Ok(api::Api::new(api::app_state(&adapters, &config.master)?))
     })
     .await?;
-    lambda_http::run(api::service(router)).await
+    lambda_http::run(api::service(api)).await
 }
