@@ -12,11 +12,20 @@
 //! once its WAL frames are fsynced, checkpointed or not, and a reopened
 //! database replays whatever the WAL still holds.
 //!
+//! When the store is dropped, the thread's last checkpoint is a `TRUNCATE`
+//! that empties the WAL, if no other connection is busy with it (it never
+//! waits). A process that opens the database while no other has it open
+//! rebuilds the WAL index by reading the whole WAL: without this, a WAL
+//! that short-lived processes (`taquilla pipe`, one per message) left
+//! behind grew with every message, and so did the start of the next one.
+//! Dropping the handle waits for the thread (see [`Checkpointer`]'s `Drop`).
+//!
 //! [`nudge`]: Checkpointer::nudge
 
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::time::Duration;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use taquilla_core::store::StoreError;
@@ -26,10 +35,12 @@ use super::schema::open_checkpointer;
 /// Least time between two checkpoints.
 const PAUSE: Duration = Duration::from_millis(100);
 
-/// The writer's handle on the checkpoint thread, which stops when this is dropped.
+/// The writer's handle on the checkpoint thread, which stops when this is
+/// dropped (the drop waits for its last checkpoint).
 #[derive(Debug)]
 pub(crate) struct Checkpointer {
-    nudge: SyncSender<()>,
+    nudge: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl Checkpointer {
@@ -37,18 +48,22 @@ impl Checkpointer {
     pub(crate) fn spawn(path: &Path) -> Result<Self, StoreError> {
         let conn = open_checkpointer(path)?;
         let (nudge, nudges) = mpsc::sync_channel(1);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("taquilla-sqlite-checkpoint".into())
             .spawn(move || run(&conn, &nudges))
             .map_err(|e| {
                 StoreError::Unavailable(format!("cannot start the checkpoint thread: {e}"))
             })?;
-        Ok(Self { nudge })
+        Ok(Self {
+            nudge: Some(nudge),
+            thread: Some(thread),
+        })
     }
 
     /// Says that something was committed; nudges already waiting merge.
     pub(crate) fn nudge(&self) {
-        match self.nudge.try_send(()) {
+        let Some(nudge) = &self.nudge else { return };
+        match nudge.try_send(()) {
             Ok(()) | Err(TrySendError::Full(())) => {}
             Err(TrySendError::Disconnected(())) => {
                 tracing::error!("the SQLite checkpoint thread has stopped");
@@ -57,13 +72,60 @@ impl Checkpointer {
     }
 }
 
-/// One checkpoint per nudge, at most one per [`PAUSE`], until the writer is gone.
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.nudge.take());
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the SQLite checkpoint thread panicked");
+        }
+    }
+}
+
+/// One checkpoint per nudge, at most one per [`PAUSE`], until the writer is
+/// gone; then the last one, which empties the WAL if it can.
 fn run(conn: &Connection, nudges: &Receiver<()>) {
     while nudges.recv().is_ok() {
         checkpoint(conn);
-        std::thread::sleep(PAUSE);
+        // The pause, cut short when the writer goes: a nudge received
+        // meanwhile waits in the channel for the next turn.
+        let until = Instant::now() + PAUSE;
+        let mut nudged = false;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match nudges.recv_timeout(left) {
+                Ok(()) => nudged = true,
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return truncate(conn),
+            }
+        }
+        if nudged {
+            checkpoint(conn);
+        }
     }
-    checkpoint(conn);
+    truncate(conn);
+}
+
+/// The last checkpoint: copies everything and empties the WAL, unless
+/// another connection is using it (then a `PASSIVE` one; never waits).
+fn truncate(conn: &Connection) {
+    if let Err(err) = conn.busy_timeout(Duration::ZERO) {
+        tracing::warn!(error = %err, "sqlite busy timeout not cleared");
+    }
+    let outcome = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+        row.get::<_, i64>(0)
+    });
+    match outcome {
+        Ok(0) => tracing::trace!("sqlite WAL emptied"),
+        // Busy: another connection (another process) still uses the WAL,
+        // and keeps its index alive.
+        Ok(_) => checkpoint(conn),
+        Err(err) => tracing::warn!(error = %err, "sqlite last checkpoint failed"),
+    }
 }
 
 /// A `PASSIVE` checkpoint: copies what it can without waiting for anyone.

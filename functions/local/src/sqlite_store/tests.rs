@@ -224,3 +224,29 @@ async fn long_pages_are_whole_whether_read_inline_or_not() {
     assert_eq!(rest.items[..], all.items[inline + 1..]);
     assert_eq!(rest.cursor, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_store_leaves_an_empty_wal_unless_another_still_uses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let wal = dir.path().join("t.db-wal");
+    let wal_len = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    // Two stores on the file, as a server and a `taquilla pipe`.
+    let (server, _) = open(&dir);
+    let (pipe, _) = open(&dir);
+    for n in 0..50 {
+        pipe.put(item("p", &format!("{n:03}")).with("n", n), None)
+            .await
+            .unwrap();
+    }
+    assert!(wal_len() > 0);
+    // The server still has the database open: the WAL is left to it.
+    drop(pipe);
+    let page = server.query(&Query::table("p")).await.unwrap();
+    assert_eq!(page.items.len(), 50);
+    // The last one out empties it, and nothing is lost.
+    drop(server);
+    assert_eq!(wal_len(), 0, "the WAL is emptied");
+    let (again, _) = open(&dir);
+    let page = again.query(&Query::table("p")).await.unwrap();
+    assert_eq!(page.items.len(), 50);
+}

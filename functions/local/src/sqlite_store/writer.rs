@@ -65,11 +65,13 @@ struct Job {
     reply: Reply,
 }
 
-/// The sending side of the writer thread; the thread stops when the last
-/// handle is dropped.
-#[derive(Debug, Clone)]
+/// The sending side of the writer thread; the thread stops when this is
+/// dropped, and the drop waits for it (its queue done, the checkpoint
+/// thread's last checkpoint made).
+#[derive(Debug)]
 pub(crate) struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Writer {
@@ -80,21 +82,35 @@ impl Writer {
         checkpointer: Checkpointer,
     ) -> Result<Self, StoreError> {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("taquilla-sqlite-writer".into())
             .spawn(move || run(&conn, clock.as_ref(), &checkpointer, queue))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
     }
 
     /// Runs `op` and waits until it is committed (or failed).
     pub(crate) async fn submit(&self, op: Op) -> Result<Done, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job { op, reply })
+        let jobs = self.jobs.as_ref().ok_or_else(writer_gone)?;
+        jobs.send(Job { op, reply })
             .await
             .map_err(|_| writer_gone())?;
         answer.await.map_err(|_| writer_gone())?
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the SQLite writer thread panicked");
+        }
     }
 }
 
