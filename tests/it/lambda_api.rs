@@ -13,7 +13,6 @@
 //! function serves the next one.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use taquilla_core::domain::{EntryKind, Permission};
@@ -193,21 +192,9 @@ async fn a_start_without_a_master_key_is_an_init_error_that_names_it() {
     let mut env = e.env();
     set_var(&mut env, "TAQUILLA_MASTER_KEY", None);
     let function = e.start_with("api", &env).await;
-    let answer = function.invoke(event(&key, |_| {})).await.answer;
-    let Answer::Error {
-        error_type,
-        message,
-    } = &answer
-    else {
-        panic!("{answer:?}");
-    };
-    assert_eq!(error_type, "function_config_invalid");
-    // The process ends (it does not wait for events it cannot handle).
-    let status = function.wait_exit(Duration::from_secs(10)).await;
-    assert!(status.is_some_and(|s| !s.success()), "{status:?}");
+    let message = function.expect_init_error(event(&key, |_| {})).await;
     assert!(message.contains("TAQUILLA_MASTER_KEY"), "{message}");
     assert!(message.contains("is required"), "{message}");
-    assert_eq!(function.init_error(), Some(answer.clone()));
     let lines = json_lines(&function.logs());
     assert!(
         lines

@@ -16,7 +16,6 @@
 //! remove suppressions over HTTP (`/api/v1/{instance}/suppressions`).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use taquilla_core::blobs::Blobs;
@@ -361,21 +360,9 @@ async fn a_start_with_a_bad_master_key_is_an_init_error_that_names_it() {
     let mut env = e.env();
     set_var(&mut env, "TAQUILLA_MASTER_KEY", Some("not hex"));
     let function = e.start_with("mail-feedback", &env).await;
-    let answer = function
-        .invoke(notification(PERMANENT, |_| {}))
-        .await
-        .answer;
-    let Answer::Error {
-        error_type,
-        message,
-    } = &answer
-    else {
-        panic!("{answer:?}");
-    };
-    assert_eq!(error_type, "function_config_invalid");
-    // The process ends (it does not wait for events it cannot handle).
-    let status = function.wait_exit(Duration::from_secs(10)).await;
-    assert!(status.is_some_and(|s| !s.success()), "{status:?}");
+    let message = function
+        .expect_init_error(notification(PERMANENT, |_| {}))
+        .await;
     assert!(message.contains("TAQUILLA_MASTER_KEY"), "{message}");
     assert!(
         !message.contains("not hex"),

@@ -12,8 +12,6 @@
 //! Lambda as an init error; an event that is no receipt event is an error
 //! answer, and the function serves the next.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use taquilla_core::domain::EntryKind;
 use taquilla_core::services::{tickets, users};
@@ -272,18 +270,7 @@ async fn a_start_without_the_inbound_bucket_is_an_init_error_that_names_it() {
     let mut env = e.env();
     set_var(&mut env, "TAQUILLA_INBOUND_BUCKET", None);
     let function = e.start_with("inbound-mail", &env).await;
-    let answer = function.invoke(event(|_| {})).await.answer;
-    let Answer::Error {
-        error_type,
-        message,
-    } = &answer
-    else {
-        panic!("{answer:?}");
-    };
-    assert_eq!(error_type, "function_config_invalid");
-    // The process ends (it does not wait for events it cannot handle).
-    let status = function.wait_exit(Duration::from_secs(10)).await;
-    assert!(status.is_some_and(|s| !s.success()), "{status:?}");
+    let message = function.expect_init_error(event(|_| {})).await;
     assert!(
         message.contains("TAQUILLA_INBOUND_BUCKET") && message.contains("is required"),
         "{message}"

@@ -314,6 +314,26 @@ impl Function {
     pub fn init_error(&self) -> Option<Answer> {
         self.shared.answers.lock().unwrap().init_error.clone()
     }
+
+    /// Invokes `event` on a function that cannot start: the answer must be
+    /// the init error it reported (`function_config_invalid`), and the
+    /// process must end with a failure (it does not wait for events it
+    /// cannot handle). Returns the error's message.
+    pub async fn expect_init_error(&self, event: Value) -> String {
+        let answer = self.invoke(event).await.answer;
+        let Answer::Error {
+            error_type,
+            message,
+        } = &answer
+        else {
+            panic!("an init error was expected: {answer:?}");
+        };
+        assert_eq!(error_type, "function_config_invalid");
+        let status = self.wait_exit(Duration::from_secs(10)).await;
+        assert!(status.is_some_and(|s| !s.success()), "{status:?}");
+        assert_eq!(self.init_error(), Some(answer.clone()));
+        message.clone()
+    }
 }
 
 impl Drop for Function {
