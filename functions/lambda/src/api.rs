@@ -206,7 +206,9 @@ async fn keep_answer(api: &Api, instance: &InstanceId, id: &str, response: Respo
         return response;
     }
     let (parts, body) = response.into_parts();
-    let bytes = match axum::body::to_bytes(body, replays::MAX_ANSWER_BYTES + 1).await {
+    // The whole body, whatever its length: the request has been served,
+    // and its answer goes back as it is; only a short one is kept.
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
         Err(error) => {
             tracing::warn!(request = id, %error, "answer not kept: its body could not be read");

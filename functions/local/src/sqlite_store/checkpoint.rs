@@ -23,7 +23,7 @@
 //! [`nudge`]: Checkpointer::nudge
 
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -86,12 +86,13 @@ impl Drop for Checkpointer {
 /// One checkpoint per nudge, at most one per [`PAUSE`], until the writer is
 /// gone; then the last one, which empties the WAL if it can.
 fn run(conn: &Connection, nudges: &Receiver<()>) {
-    while nudges.recv().is_ok() {
+    let mut nudged = nudges.recv().is_ok();
+    while nudged {
         checkpoint(conn);
-        // The pause, cut short when the writer goes: a nudge received
-        // meanwhile waits in the channel for the next turn.
+        // The pause, cut short when the writer goes; a nudge received
+        // meanwhile makes the next turn start as soon as it ends.
         let until = Instant::now() + PAUSE;
-        let mut nudged = false;
+        nudged = false;
         loop {
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -99,12 +100,13 @@ fn run(conn: &Connection, nudges: &Receiver<()>) {
             }
             match nudges.recv_timeout(left) {
                 Ok(()) => nudged = true,
-                Err(RecvTimeoutError::Timeout) => break,
-                Err(RecvTimeoutError::Disconnected) => return truncate(conn),
+                // The pause is over, or the writer is gone (the next
+                // `recv` says so).
+                Err(_) => break,
             }
         }
-        if nudged {
-            checkpoint(conn);
+        if !nudged {
+            nudged = nudges.recv().is_ok();
         }
     }
     truncate(conn);
